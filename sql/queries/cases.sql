@@ -1,0 +1,99 @@
+-- name: upsert_patient^
+-- Find or create the patient with this MRN; the caller compares the stored details.
+INSERT INTO patient (mrn, given_name, family_name, birth_date, sex)
+VALUES (:mrn, :given_name, :family_name, :birth_date, :sex)
+ON CONFLICT (mrn) DO UPDATE SET mrn = EXCLUDED.mrn
+RETURNING id, given_name, family_name, birth_date, sex;
+
+-- name: insert_case$
+-- Create a case waiting for a meeting.
+INSERT INTO patient_case (
+    patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
+    summary, question, urgency, discuss_by, idempotency_key, request_fingerprint)
+VALUES (
+    :patient_id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
+    :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint)
+RETURNING id;
+
+-- name: get_case_by_idempotency_key^
+-- The case a presenter already created with this Idempotency-Key.
+SELECT id, request_fingerprint
+FROM patient_case
+WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
+
+-- name: get_case^
+-- One case with its patient.
+SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
+       c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
+       c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
+FROM patient_case c
+JOIN patient p ON p.id = c.patient_id
+WHERE c.id = :id;
+
+-- name: lock_case^
+-- Lock a case before changing its state (cases before meetings, always).
+SELECT id, status, meeting_id, presenter_id, disease_site
+FROM patient_case
+WHERE id = :id
+FOR UPDATE;
+
+-- name: list_cases
+-- Cases the caller may see, newest first, filtered, keyset-paginated.
+SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
+       c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
+       c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
+FROM patient_case c
+JOIN patient p ON p.id = c.patient_id
+WHERE (:sees_all
+       OR c.presenter_id = :user_id
+       OR c.meeting_id IN (SELECT meeting_id FROM meeting_participant WHERE user_id = :user_id))
+  AND (NOT :mine OR c.presenter_id = :user_id)
+  AND (:status::text IS NULL OR c.status = :status)
+  AND (:meeting_id::uuid IS NULL OR c.meeting_id = :meeting_id)
+  AND (:before_created_at::timestamptz IS NULL
+       OR (c.created_at, c.id) < (:before_created_at, :before_id::uuid))
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT :limit;
+
+-- name: move_case!
+-- Put a case on a meeting chosen by a coordinator.
+UPDATE patient_case
+SET meeting_id = :meeting_id, status = 'scheduled', assignment_note = NULL, updated_at = now()
+WHERE id = :id;
+
+-- name: get_meeting_for_move^
+-- A meeting's state and whether its board covers a disease site, locked for a move.
+SELECT m.id, m.status, m.starts_at, m.case_count, m.capacity,
+       :disease_site = ANY (b.disease_sites) AS covers_site
+FROM meeting m
+JOIN board b ON b.id = m.board_id
+WHERE m.id = :id
+FOR UPDATE OF m;
+
+-- name: withdraw_case!
+-- The presenter withdraws a case; it leaves its meeting's count.
+UPDATE patient_case SET status = 'withdrawn', updated_at = now() WHERE id = :id;
+
+-- name: mark_case_discussed!
+-- Discussion is over: record which required disciplines did not recommend.
+UPDATE patient_case
+SET status = 'discussed', absent_disciplines = :absent_disciplines,
+    discussion_closed_at = CASE WHEN :closed_by_chair THEN now() END, updated_at = now()
+WHERE id = :id AND status = 'scheduled';
+
+-- name: mark_case_finalized!
+-- The chair signed the care plan.
+UPDATE patient_case SET status = 'finalized', updated_at = now() WHERE id = :id AND status = 'discussed';
+
+-- name: get_required_disciplines$
+-- The disciplines the board of a case's meeting requires.
+SELECT b.required_disciplines
+FROM meeting m
+JOIN board b ON b.id = m.board_id
+WHERE m.id = :meeting_id;
+
+-- name: list_recommended_disciplines$
+-- The disciplines that have recommended on a case.
+SELECT coalesce(array_agg(DISTINCT discipline), '{}') FROM recommendation WHERE case_id = :case_id;

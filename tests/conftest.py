@@ -1,0 +1,146 @@
+"""Shared fixtures: embedded PostgreSQL and Redis, a real web server and real worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.factories import Factory
+from tumorboard.db import create_pool
+from tumorboard.embedded import embedded_services
+from tumorboard.migrate import migrate
+
+# Tables emptied before each test; the audit trail is append-only and only grows.
+_TABLES = (
+    "care_plan_pdf, care_plan, recommendation, patient_case, patient, meeting_participant, meeting, "
+    "board, access_token, app_user, outbox"
+)
+
+
+@pytest.fixture(scope="session")
+def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A throwaway PostgreSQL and Redis for the whole run, migrated."""
+    with embedded_services(tmp_path_factory.mktemp("services")) as (database_url, redis_url):
+
+        async def apply() -> None:
+            conn = await asyncpg.connect(database_url)
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+
+        asyncio.run(apply())
+        yield database_url, redis_url
+
+
+@pytest.fixture(scope="session")
+def service_env(service_urls: tuple[str, str]) -> dict[str, str]:
+    """The environment for child processes of the service."""
+    database_url, redis_url = service_urls
+    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TUMORBOARD_LOG_LEVEL": "WARNING"}
+
+
+@pytest.fixture(scope="session")
+async def pool(service_urls: tuple[str, str]) -> AsyncIterator[asyncpg.Pool]:
+    """A connection pool for tests that call services or check rows."""
+    pool = await create_pool(service_urls[0], min_size=1, max_size=5)
+    yield pool
+    await pool.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`tumorboard serve` in a child process; yields its base URL."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("logs") / "web.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tumorboard.cli", "serve", "--port", str(port)],
+        env=service_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the web server did not start; see web.log")
+        time.sleep(0.1)
+    yield base_url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+WorkerStarter = Callable[[], subprocess.Popen[bytes]]
+
+
+@pytest.fixture(scope="session")
+def start_worker(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerStarter]:
+    """Start `tumorboard worker` processes on demand; all are stopped at the end of the run."""
+    processes: list[subprocess.Popen[bytes]] = []
+    logs = tmp_path_factory.mktemp("worker-logs")
+
+    def start() -> subprocess.Popen[bytes]:
+        log = (logs / f"worker-{len(processes)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tumorboard.cli", "worker"], env=service_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def worker(start_worker: WorkerStarter) -> subprocess.Popen[bytes]:
+    """One background worker shared by the tests that need jobs to run."""
+    return start_worker()
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> None:
+    """Each test starts from empty tables (tests that use the database only)."""
+    if "pool" not in request.fixturenames:
+        return
+    pool: asyncpg.Pool = request.getfixturevalue("pool")
+    await pool.execute(f"TRUNCATE {_TABLES} CASCADE")
+
+
+@pytest.fixture
+async def api(server: str, pool: asyncpg.Pool) -> AsyncIterator[Factory]:
+    """An HTTP client on the live server plus factories for users, boards, meetings and cases."""
+    async with httpx.AsyncClient(base_url=f"{server}/api/v1", timeout=30) as client:
+        yield Factory(client, pool)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser and worker tests go last, so quick failures show first."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+

@@ -1,0 +1,422 @@
+"""Care plan documents: HTML, PDF and FHIR built from a CarePlanDocument (no database needed)."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+import msgspec
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from pypdf import PdfReader
+
+from tumorboard.care_plans.documents import build_fhir_bundle, label, render_html, render_pdf
+from tumorboard.care_plans.schemas import (
+    CarePlanContent,
+    CarePlanDocument,
+    CarePlanSignature,
+    PlanBiomarker,
+    PlanDiagnosis,
+    PlanGuideline,
+    PlanMeeting,
+    PlanParticipant,
+    PlanPatient,
+    PlanProposal,
+    PlanQuorum,
+    PlanRecommendation,
+    PlanStage,
+)
+
+MRN = "MRN-004217"
+PLAN = ["systemic_therapy", "surgery", "radiation"]
+ALT_PLAN = ["surgery", "radiation", "systemic_therapy"]
+NOW = datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+HASH = "3f7a9c" + "0" * 58
+SUMMARY = "62-year-old woman with a 3.1 cm left breast mass, biopsy-proven invasive ductal carcinoma."
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Factory
+
+
+def make_recommendation(
+    discipline: str,
+    author: str,
+    modalities: list[str] | None = None,
+    *,
+    intent: str = "curative",
+    summary: str | None = None,
+    rationale: str | None = "Locally advanced disease; neoadjuvant therapy improves resectability.",
+    guideline: PlanGuideline | None = None,
+    trial_id: str | None = None,
+) -> PlanRecommendation:
+    """One reviewer's recommendation."""
+    return PlanRecommendation(
+        id=uuid.uuid4(),
+        discipline=discipline,
+        author_name=author,
+        intent=intent,
+        modalities=list(modalities if modalities is not None else PLAN),
+        summary=summary or f"{label(discipline)} recommends the sequence above.",
+        rationale=rationale,
+        guideline=guideline,
+        trial_id=trial_id,
+        version=1,
+        updated_at=NOW,
+    )
+
+
+def default_recommendations() -> list[PlanRecommendation]:
+    nccn = PlanGuideline(name="NCCN Breast Cancer", version="4.2024", concordant=True)
+    return [
+        make_recommendation("medical_oncology", "Dr. Ada Okafor", guideline=nccn, trial_id="NCT04567890"),
+        make_recommendation("surgical_oncology", "Dr. Bruno Lindqvist", guideline=nccn),
+        make_recommendation("radiation_oncology", "Dr. Chiara Benassi"),
+    ]
+
+
+def make_document(
+    *,
+    recommendations: list[PlanRecommendation] | None = None,
+    consensus: bool = True,
+    proposals: list[PlanProposal] | None = None,
+    status: Literal["draft", "final"] = "draft",
+    signed: bool = False,
+    minimal: bool = False,
+    summary: str = SUMMARY,
+    absent: list[str] | None = None,
+) -> CarePlanDocument:
+    """A care plan document; `minimal` leaves every optional field out."""
+    recs = recommendations if recommendations is not None else default_recommendations()
+    if proposals is None:
+        proposals = [
+            PlanProposal(intent="curative", modalities=PLAN, supporters=[r.author_name for r in recs])
+        ]
+    meeting = PlanMeeting(
+        id=uuid.uuid4(),
+        board_name="Breast Tumor Board",
+        starts_at=datetime(2025, 3, 12, 7, 30, tzinfo=UTC),
+        duration_minutes=60,
+        location=None if minimal else "Conference room 4B",
+        participants=[
+            PlanParticipant(full_name="Dr. Ada Okafor", discipline="medical_oncology", role="chair"),
+            PlanParticipant(full_name="Dr. Bruno Lindqvist", discipline="surgical_oncology", role="reviewer"),
+            PlanParticipant(full_name="Dr. Chiara Benassi", discipline="radiation_oncology", role="reviewer"),
+            PlanParticipant(full_name="Dr. Dana Pruitt", discipline=None, role="reviewer"),
+        ],
+        quorum=PlanQuorum(
+            required=["medical_oncology", "surgical_oncology", "radiation_oncology", "pathology"],
+            covered=["medical_oncology", "surgical_oncology", "radiation_oncology"],
+            missing=["pathology"],
+        ),
+    )
+    content = CarePlanContent(
+        case_id=uuid.uuid4(),
+        disease_site="breast",
+        urgency="routine" if minimal else "urgent",
+        patient=PlanPatient(
+            mrn=MRN,
+            given_name="Marguerite",
+            family_name="Delacroix",
+            birth_date=date(1962, 7, 9),
+            sex="female",
+        ),
+        diagnosis=PlanDiagnosis(
+            code="C50.412",
+            system="ICD-10-CM",
+            display="Malignant neoplasm of upper-outer quadrant of left female breast",
+        ),
+        histology=None if minimal else "Invasive ductal carcinoma, grade 2",
+        stage=None if minimal else PlanStage(system="AJCC8", t="cT2", n="cN1", m="cM0", group="IIB"),
+        ecog=None if minimal else 1,
+        biomarkers=[]
+        if minimal
+        else [
+            PlanBiomarker(name="ER", value="positive (90%)"),
+            PlanBiomarker(name="HER2", value="negative (IHC 1+)"),
+        ],
+        summary=summary,
+        question="Should neoadjuvant systemic therapy precede surgery?",
+        meeting=meeting,
+        recommendations=recs,
+        consensus=consensus,
+        intent="curative",
+        modalities=list(PLAN),
+        proposals=proposals,
+        absent_disciplines=absent if absent is not None else ([] if minimal else ["pathology"]),
+        trial_ids=[] if minimal else ["NCT04567890"],
+    )
+    signature = (
+        CarePlanSignature(
+            signed_by=uuid.uuid4(), signed_by_name="Dr. Ada Okafor", signed_at=NOW, content_hash=HASH
+        )
+        if signed
+        else None
+    )
+    return CarePlanDocument(
+        id=uuid.uuid4(),
+        version=2,
+        status=status,
+        generated_at=NOW,
+        content=content,
+        signature=signature,
+    )
+
+
+def make_dissent_document() -> CarePlanDocument:
+    recs = default_recommendations()
+    recs[1] = make_recommendation("surgical_oncology", "Dr. Bruno Lindqvist", ALT_PLAN)
+    proposals = [
+        PlanProposal(intent="curative", modalities=PLAN, supporters=["Dr. Ada Okafor", "Dr. Chiara Benassi"]),
+        PlanProposal(intent="curative", modalities=ALT_PLAN, supporters=["Dr. Bruno Lindqvist"]),
+    ]
+    return make_document(recommendations=recs, consensus=False, proposals=proposals)
+
+
+def make_final_document() -> CarePlanDocument:
+    return make_document(status="final", signed=True)
+
+
+def make_long_document() -> CarePlanDocument:
+    long_text = " ".join(
+        ["The multidisciplinary discussion weighed toxicity, comorbidity and patient preference."] * 12
+    )
+    disciplines = [
+        "medical_oncology",
+        "surgical_oncology",
+        "radiation_oncology",
+        "pathology",
+        "radiology",
+        "genetics",
+    ]
+    recs = [
+        make_recommendation(d, f"Dr. Reviewer {i}", summary=long_text, rationale=long_text)
+        for i, d in enumerate(disciplines, start=1)
+    ]
+    return make_document(recommendations=recs)
+
+
+def pdf_pages(document: CarePlanDocument) -> list[str]:
+    reader = PdfReader(io.BytesIO(render_pdf(document)))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# HTML
+
+
+def test_label_prints_enum_values_for_people() -> None:
+    assert label("systemic_therapy") == "Systemic therapy"
+    assert label("medical_oncology") == "Medical oncology"
+    assert label("upper_gi") == "Upper GI"
+    assert label(None) == "—"
+
+
+def test_html_shows_patient_diagnosis_and_authors() -> None:
+    html = render_html(make_document())
+    for text in (
+        "Marguerite",
+        "Delacroix",
+        MRN,
+        "C50.412",
+        "ICD-10-CM",
+        "Invasive ductal carcinoma",
+        "IIB",
+        "cT2",
+    ):
+        assert text in html
+    for author in ("Dr. Ada Okafor", "Dr. Bruno Lindqvist", "Dr. Chiara Benassi"):
+        assert author in html
+    assert "Should neoadjuvant systemic therapy precede surgery?" in html
+    assert "Breast Tumor Board" in html
+    assert "NCCN Breast Cancer" in html and "NCT04567890" in html
+    assert "systemic_therapy" not in html
+
+
+def test_html_lists_consolidated_modalities_in_order() -> None:
+    html = render_html(make_document())
+    plan = html[html.index("Consolidated plan") :]
+    positions = [plan.index(text) for text in ("Systemic therapy", "Surgery", "Radiation")]
+    assert positions == sorted(positions)
+    assert "Consensus reached" in html
+
+
+def test_html_marks_draft_and_not_signed() -> None:
+    html = render_html(make_document())
+    assert "DRAFT" in html and "Not signed" in html
+    assert "FINAL" not in html
+
+
+def test_html_marks_final_with_signature() -> None:
+    html = render_html(make_final_document())
+    assert "FINAL" in html and "DRAFT" not in html
+    assert "Not signed" not in html
+    assert HASH in html and "Signed by" in html
+
+
+def test_html_lists_dissenting_proposals_with_supporters() -> None:
+    html = render_html(make_dissent_document())
+    assert "Consensus reached" not in html
+    assert "No consensus" in html
+    assert "Surgery → Radiation → Systemic therapy" in html
+    assert "Dr. Ada Okafor, Dr. Chiara Benassi" in html
+
+
+def test_html_lists_absent_disciplines_and_quorum_gap() -> None:
+    html = render_html(make_document(absent=["pathology"]))
+    assert "Required disciplines that did not recommend" in html
+    assert "Pathology" in html
+
+
+def test_html_without_optional_fields() -> None:
+    html = render_html(make_document(minimal=True))
+    assert "Not recorded" in html
+    assert "No clinical trial was proposed" in html
+    assert "did not recommend" not in html
+
+
+def test_html_escapes_free_text() -> None:
+    html = render_html(make_document(summary='<script>alert("x")</script> & more'))
+    assert "<script" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_html_is_self_contained() -> None:
+    html = render_html(make_document())
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    assert "hyphens" not in html
+    assert "http://" not in html and "https://" not in html
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PDF
+
+
+def test_pdf_page_one_has_identity_question_and_plan() -> None:
+    pages = pdf_pages(make_document())
+    text = squash(" ".join(pages))
+    first = squash(pages[0])
+    assert "DELACROIX" in first and MRN in first
+    assert "Page 1 of" in first
+    assert "Should neoadjuvant systemic therapy precede surgery?" in text
+    plan = text[text.index("Consolidated plan") :]
+    positions = [plan.index(word) for word in ("Systemic therapy", "Surgery", "Radiation")]
+    assert positions == sorted(positions)
+
+
+def test_long_pdf_has_identity_and_page_numbers_on_every_page() -> None:
+    pages = pdf_pages(make_long_document())
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        flat = squash(text)
+        assert MRN in flat
+        assert "DELACROIX" in flat
+        assert f"Page {number} of {len(pages)}" in flat
+
+
+def test_pdf_final_has_signature() -> None:
+    text = squash(" ".join(pdf_pages(make_final_document())))
+    assert "FINAL" in text and "Dr. Ada Okafor" in text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# FHIR
+
+
+def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def loinc_codes(bundle: dict[str, Any]) -> set[str]:
+    return {c["code"] for obs in resources(bundle, "Observation") for c in obs["code"]["coding"]}
+
+
+def test_fhir_bundle_holds_patient_condition_observations_and_plan() -> None:
+    bundle = build_fhir_bundle(make_document())
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Condition", "CarePlan", "Observation"} <= kinds
+    assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])
+    assert {"21908-9", "89247-1"} <= loinc_codes(bundle)
+
+    (patient,) = resources(bundle, "Patient")
+    assert patient["identifier"][0]["value"] == MRN
+    assert patient["gender"] == "female" and patient["birthDate"] == "1962-07-09"
+
+    (condition,) = resources(bundle, "Condition")
+    assert condition["code"]["coding"][0] == {
+        "system": "http://hl7.org/fhir/sid/icd-10-cm",
+        "code": "C50.412",
+        "display": "Malignant neoplasm of upper-outer quadrant of left female breast",
+    }
+    patient_url = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    assert condition["subject"]["reference"] == patient_url
+
+
+def test_fhir_care_plan_activities_follow_modalities() -> None:
+    document = make_document()
+    (plan,) = resources(build_fhir_bundle(document), "CarePlan")
+    assert plan["status"] == "draft" and plan["intent"] == "plan"
+    assert plan["category"][0]["coding"][0]["code"] == "312384001"
+    assert len(plan["activity"]) == len(document.content.modalities)
+    assert [a["detail"]["code"]["text"] for a in plan["activity"]] == [
+        "Systemic therapy",
+        "Surgery",
+        "Radiation",
+    ]
+    assert all(a["detail"]["status"] == "not-started" for a in plan["activity"])
+    assert "author" not in plan
+
+
+def test_fhir_final_plan_is_active_and_authored() -> None:
+    (plan,) = resources(build_fhir_bundle(make_final_document()), "CarePlan")
+    assert plan["status"] == "active"
+    assert plan["author"]["display"] == "Dr. Ada Okafor"
+
+
+def test_fhir_dissent_is_recorded_as_notes() -> None:
+    (plan,) = resources(build_fhir_bundle(make_dissent_document()), "CarePlan")
+    notes = " ".join(n["text"] for n in plan["note"])
+    assert "Dissenting proposal 1" in notes and "Dissenting proposal 2" in notes
+    assert "Dr. Bruno Lindqvist" in notes
+
+
+def test_fhir_minimal_document_has_no_observations() -> None:
+    bundle = build_fhir_bundle(make_document(minimal=True))
+    assert resources(bundle, "Observation") == []
+    (plan,) = resources(bundle, "CarePlan")
+    assert "note" not in plan
+
+
+@pytest.mark.parametrize("factory", [make_document, make_dissent_document, make_final_document])
+def test_fhir_bundle_round_trips_through_validation(factory: Any) -> None:
+    bundle = build_fhir_bundle(factory())
+    again = Bundle.model_validate(bundle)
+    assert again.model_dump(mode="json") == bundle
+
+
+def test_fhir_bundle_is_stable_for_the_same_document() -> None:
+    document = make_document()
+    assert build_fhir_bundle(document) == build_fhir_bundle(document)
+
+
+def test_fhir_maps_icd_o_3_and_unknown_sex() -> None:
+    document = make_document()
+    content = msgspec.structs.replace(
+        document.content,
+        diagnosis=PlanDiagnosis(code="8500/3", system="ICD-O-3", display="Infiltrating duct carcinoma, NOS"),
+        patient=msgspec.structs.replace(document.content.patient, sex="not_stated"),
+    )
+    bundle = build_fhir_bundle(msgspec.structs.replace(document, content=content))
+    (condition,) = resources(bundle, "Condition")
+    assert condition["code"]["coding"][0]["system"] == "http://terminology.hl7.org/CodeSystem/icd-o-3"
+    assert condition["code"]["coding"][0]["code"] == "8500/3"
+    (patient,) = resources(bundle, "Patient")
+    assert patient["gender"] == "unknown"

@@ -1,0 +1,79 @@
+"""The whole path, over HTTP with a real worker: submitted case to signed care plan."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from pypdf import PdfReader
+
+from tests.factories import Factory, eventually, recommendation_body
+
+pytestmark = pytest.mark.slow
+
+
+async def test_case_goes_from_submission_to_signed_care_plan(
+    api: Factory, worker: subprocess.Popen[bytes]
+) -> None:
+    team = await api.team()
+    board = await api.board(team.coordinator)
+    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+    assert meeting["quorum"]["missing"] == []
+
+    case = await api.case_on_meeting(team.presenter, meeting["id"])
+    assert case["status"] == "scheduled"
+    assert case["assignment_note"] is None
+
+    client = api.client
+    for reviewer, body in (
+        (team.chair, recommendation_body()),
+        (team.surgeon, recommendation_body()),
+        (team.radiation, recommendation_body(modalities=["surgery", "radiation"], summary="Upfront surgery.")),
+    ):
+        created = await api.ok(
+            client.post(f"/cases/{case['id']}/recommendations", json=body, headers=reviewer.headers), 201
+        )
+        assert created["version"] == 1 and created["discipline"] == reviewer.discipline
+
+    discussed = await api.ok(client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
+    assert discussed["status"] == "discussed"
+    assert discussed["absent_disciplines"] == []
+
+    async def draft() -> dict | None:
+        response = await client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers)
+        return response.json() if response.status_code == 200 else None
+
+    plan = await eventually(draft)
+    assert plan["status"] == "draft" and plan["version"] == 1
+    assert plan["consensus"] is False
+    assert plan["modalities"] == ["systemic_therapy", "surgery", "radiation"]
+    assert [len(p["supporters"]) for p in plan["proposals"]] == [2, 1]
+
+    html = await client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert case["patient"]["mrn"] in html.text and "Dr. Radiation" in html.text
+
+    fhir = await api.ok(client.get(f"/cases/{case['id']}/care-plan.fhir.json", headers=team.presenter.headers), 200)
+    bundle = Bundle.model_validate(fhir)
+    assert {e.resource.get_resource_type() for e in bundle.entry} >= {"Patient", "Condition", "CarePlan"}
+
+    signed = await api.ok(client.post(f"/cases/{case['id']}/care-plan/sign", headers=team.chair.headers), 200)
+    assert signed["status"] == "final" and signed["signed_by"] == str(team.chair.id)
+    assert len(signed["content_hash"]) == 64
+    final_case = await api.ok(client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
+    assert final_case["status"] == "finalized"
+
+    async def final_pdf() -> bytes | None:
+        response = await client.get(f"/cases/{case['id']}/care-plan.pdf", headers=team.presenter.headers)
+        return response.content if response.status_code == 200 else None
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(await eventually(final_pdf))).pages)
+    assert case["patient"]["mrn"] in text
+    assert signed["content_hash"] in text.replace("\n", "")
+
+    stale = await client.put(
+        f"/recommendations/{created['id']}", json={**recommendation_body(), "version": 1}, headers=team.radiation.headers
+    )
+    assert stale.status_code == 409

@@ -1,0 +1,1 @@
+"""Tumorboard: multidisciplinary tumor board coordination."""

@@ -1,0 +1,94 @@
+"""The Litestar application, assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template import TemplateConfig
+from redis.asyncio import Redis
+
+from tumorboard import pages
+from tumorboard.auth.controllers import AuthController, UserController
+from tumorboard.boards.controllers import BoardController
+from tumorboard.care_plans.controllers import CarePlanController
+from tumorboard.care_plans.documents import register_filters
+from tumorboard.cases.controllers import CaseController
+from tumorboard.db import create_pool
+from tumorboard.errors import DomainError
+from tumorboard.health import live, ready
+from tumorboard.meetings.controllers import MeetingController
+from tumorboard.recommendations.controllers import RecommendationController
+from tumorboard.settings import TEMPLATES_DIR, Settings
+from tumorboard.web import (
+    SecurityHeadersMiddleware,
+    domain_error_handler,
+    http_error_handler,
+    internal_error_handler,
+    provide_transaction,
+    provide_user,
+    validation_error_handler,
+)
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The web application for one PostgreSQL and one Redis."""
+    assert settings.database_url and settings.redis_url, "create_app needs DATABASE_URL and REDIS_URL"
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None]:
+        app.state.settings = settings
+        app.state.pool = await create_pool(
+            settings.database_url or "", min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        app.state.redis = Redis.from_url(settings.redis_url or "", socket_timeout=2)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.pool.close()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            AuthController,
+            UserController,
+            BoardController,
+            MeetingController,
+            CaseController,
+            RecommendationController,
+            CarePlanController,
+        ],
+    )
+    return Litestar(
+        route_handlers=[api, live, ready, *pages.ROUTES],
+        lifespan=[lifespan],
+        dependencies={"conn": Provide(provide_transaction), "user": Provide(provide_user)},
+        exception_handlers={
+            DomainError: domain_error_handler,
+            ValidationException: validation_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        middleware=[SecurityHeadersMiddleware],
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: register_filters(engine.engine),
+        ),
+        openapi_config=OpenAPIConfig(title="Tumorboard", version="1.0.0", path="/api/v1/schema"),
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """The application configured from the environment (the factory `tumorboard serve` runs)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,1 @@
+"""Users, passwords, tokens, sessions and the access rules every domain calls."""

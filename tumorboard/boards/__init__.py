@@ -1,0 +1,1 @@
+"""Boards: which disease sites a board covers and which disciplines it requires."""

@@ -1,0 +1,1 @@
+"""Care plans: consolidation of recommendations, versions, signature and documents."""

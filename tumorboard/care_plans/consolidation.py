@@ -1,0 +1,107 @@
+"""Consolidation: one care plan version from the recommendations, built exactly once.
+
+The job may run more than once (arq runs jobs at least once). It locks the case, and
+writes a version only when the recommendations it would be built from differ from those of
+the latest version; UNIQUE (case_id, version) backs this up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from tumorboard import audit, outbox
+from tumorboard.care_plans.schemas import CarePlanContent, PlanProposal
+from tumorboard.cases.service import load_case, missing_disciplines
+from tumorboard.db import fetch_all, queries
+from tumorboard.enums import CaseStatus, Intent
+from tumorboard.meetings.service import quorum
+from tumorboard.recommendations.schemas import Recommendation
+
+
+def source_fingerprint(recommendations: Sequence[Recommendation], absent: Sequence[str]) -> str:
+    """Names the recommendation versions (and absences) a care plan version is built from."""
+    parts = sorted(f"{r.id}:{r.version}" for r in recommendations)
+    return hashlib.sha256("|".join([*parts, "absent", *sorted(absent)]).encode()).hexdigest()
+
+
+async def current_sources(
+    conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID
+) -> tuple[list[Recommendation], list[str], str]:
+    """A case's recommendations, its absent disciplines and their fingerprint, as they stand now."""
+    rows = await fetch_all(queries.list_recommendations(conn, case_id=case_id))
+    recommendations = [msgspec.convert(dict(row), Recommendation) for row in rows]
+    absent = await missing_disciplines(conn, case_id, meeting_id)
+    return recommendations, absent, source_fingerprint(recommendations, absent)
+
+
+def proposals(recommendations: Sequence[Recommendation]) -> list[PlanProposal]:
+    """Distinct (intent, modalities in order) proposals, most supported first."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for r in recommendations:
+        key = (str(r.intent), tuple(str(m) for m in r.modalities))
+        grouped.setdefault(key, []).append(f"{r.author_name} ({r.discipline})")
+    ranked = sorted(grouped.items(), key=lambda item: -len(item[1]))  # stable: first proposed wins ties
+    return [
+        PlanProposal(intent=intent, modalities=list(modalities), supporters=supporters)
+        for (intent, modalities), supporters in ranked
+    ]
+
+
+async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int | None:
+    """Build the next care plan version of a discussed case; None when there is nothing new."""
+    case = await queries.lock_case(conn, id=case_id)
+    if case is None or case["status"] != CaseStatus.DISCUSSED:
+        return None
+    recommendations, absent, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
+    latest = await queries.get_latest_care_plan(conn, case_id=case_id)
+    if latest is not None and (latest["source_fingerprint"] == fingerprint or latest["status"] == "final"):
+        return None
+    content = await _content(conn, case_id, recommendations, absent)
+    version = (latest["version"] if latest else 0) + 1
+    care_plan_id = await queries.insert_care_plan(
+        conn,
+        case_id=case_id,
+        version=version,
+        consensus=content.consensus,
+        content=msgspec.to_builtins(content),
+        source_fingerprint=fingerprint,
+    )
+    await audit.record(conn, None, "consolidate", "care_plan", care_plan_id)
+    await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, care_plan_id)
+    return version
+
+
+async def _content(
+    conn: asyncpg.Connection, case_id: UUID, recommendations: list[Recommendation], absent: list[str]
+) -> CarePlanContent:
+    case = await load_case(conn, case_id)
+    meeting = dict(await queries.get_meeting(conn, id=case.meeting_id))
+    participants = [
+        dict(p) for p in await fetch_all(queries.list_participants(conn, meeting_id=case.meeting_id))
+    ]
+    required = meeting.pop("required_disciplines")
+    ranked = proposals(recommendations)
+    snapshot = {
+        **msgspec.to_builtins(case),
+        "case_id": case.id,
+        "meeting": {
+            **meeting,
+            "participants": participants,
+            "quorum": msgspec.to_builtins(quorum(required, [p["discipline"] for p in participants])),
+        },
+        "recommendations": [
+            {**msgspec.to_builtins(r), "trial_id": r.trial.id if r.trial else None} for r in recommendations
+        ],
+        "consensus": len(ranked) == 1,
+        "intent": ranked[0].intent if ranked else Intent.UNDETERMINED,
+        "modalities": ranked[0].modalities if ranked else [],
+        "proposals": msgspec.to_builtins(ranked),
+        "absent_disciplines": absent,
+        "trial_ids": sorted({r.trial.id for r in recommendations if r.trial}),
+    }
+    return msgspec.convert(snapshot, CarePlanContent)

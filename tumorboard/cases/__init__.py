@@ -1,0 +1,1 @@
+"""Cases: submission, visibility, lifecycle and manual moves."""

@@ -1,0 +1,76 @@
+"""Case endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, get, post, put
+from litestar.params import Parameter
+
+from tumorboard.auth.schemas import User
+from tumorboard.cases import service
+from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
+from tumorboard.enums import CaseStatus
+from tumorboard.errors import InvalidInput
+from tumorboard.pagination import DEFAULT_LIMIT
+from tumorboard.web import read_json
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+class CaseController(Controller):
+    """Patient cases."""
+
+    path = "/cases"
+    tags = ["cases"]
+
+    @post(operation_id="SubmitCase")
+    async def submit_case(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
+    ) -> Case:
+        """Submit a case (presenters); an Idempotency-Key header makes a retry return the first case."""
+        data = await read_json(request, CaseCreate)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
+            raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        return await service.submit_case(conn, user, data, await request.body(), key)
+
+    @get("/{case_id:uuid}", operation_id="GetCase")
+    async def get_case(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
+        """A case (its presenter, its meeting's participants, coordinators)."""
+        return await service.get_case(conn, user, case_id)
+
+    @get(operation_id="ListCases")
+    async def list_cases(
+        self,
+        conn: asyncpg.Connection,
+        user: User,
+        status: CaseStatus | None = None,
+        meeting_id: UUID | None = None,
+        mine: bool = False,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+    ) -> CasePage:
+        """The cases the caller may see, newest first."""
+        return await service.list_cases(
+            conn, user, status=status, meeting_id=meeting_id, mine=mine, limit=limit, cursor=cursor
+        )
+
+    @put("/{case_id:uuid}/meeting", operation_id="MoveCase")
+    async def move_case(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> Case:
+        """Put a case on a meeting by hand (coordinators)."""
+        return await service.move_case(conn, user, case_id, await read_json(request, CaseMove))
+
+    @post("/{case_id:uuid}/withdraw", operation_id="WithdrawCase", status_code=200)
+    async def withdraw_case(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
+        """Withdraw a case (its presenter)."""
+        return await service.withdraw_case(conn, user, case_id)
+
+    @post("/{case_id:uuid}/close-discussion", operation_id="CloseDiscussion", status_code=200)
+    async def close_discussion(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
+        """End the discussion of a case (the meeting's chair)."""
+        return await service.close_discussion(conn, user, case_id)

@@ -1,0 +1,234 @@
+"""Submitting cases, who may see them, and their lifecycle."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from tumorboard import audit, outbox
+from tumorboard.auth.access import can_view_case, participant_role, require_role
+from tumorboard.auth.schemas import User
+from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
+from tumorboard.db import Record, fetch_all, queries
+from tumorboard.enums import CaseStatus, MeetingStatus, ParticipantRole, Role
+from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
+
+_PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex")
+
+
+def case_from_row(row: Record) -> Case:
+    """A case struct from a get_case or list_cases row."""
+    fields = dict(row)
+    fields["patient"] = {name: fields.pop(name) for name in _PATIENT_FIELDS}
+    return msgspec.convert(fields, Case)
+
+
+async def submit_case(
+    conn: asyncpg.Connection, user: User, data: CaseCreate, body: bytes, idempotency_key: str | None
+) -> Case:
+    """Create a case waiting for a meeting; a repeated Idempotency-Key returns the first case."""
+    require_role(user, Role.PRESENTER, action="create", subject_type="case")
+    if data.discuss_by is not None and data.discuss_by < datetime.now(UTC).date():
+        raise InvalidInput("discuss_by", "must not be in the past")
+    fingerprint = hashlib.sha256(body).digest()
+    if idempotency_key is not None:
+        existing = await queries.get_case_by_idempotency_key(
+            conn, presenter_id=user.id, idempotency_key=idempotency_key
+        )
+        if existing is not None:
+            return await _replay(conn, user, existing, fingerprint)
+    patient = await queries.upsert_patient(
+        conn, **{name: getattr(data.patient, name) for name in _PATIENT_FIELDS}
+    )
+    if any(patient[name] != getattr(data.patient, name) for name in _PATIENT_FIELDS[1:]):
+        raise Conflict("A patient with this MRN is already recorded with different details")
+    try:
+        async with conn.transaction():
+            case_id = await queries.insert_case(
+                conn,
+                patient_id=patient["id"],
+                presenter_id=user.id,
+                disease_site=data.disease_site,
+                diagnosis=msgspec.to_builtins(data.diagnosis),
+                histology=data.histology,
+                stage=msgspec.to_builtins(data.stage),
+                ecog=data.ecog,
+                biomarkers=msgspec.to_builtins(data.biomarkers),
+                summary=data.summary,
+                question=data.question,
+                urgency=data.urgency,
+                discuss_by=data.discuss_by,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+    except asyncpg.UniqueViolationError:
+        # A concurrent retry with the same key won the race.
+        existing = await queries.get_case_by_idempotency_key(
+            conn, presenter_id=user.id, idempotency_key=idempotency_key
+        )
+        return await _replay(conn, user, existing, fingerprint)
+    await audit.record(conn, user.id, "create", "case", case_id)
+    await outbox.add_job(conn, outbox.ASSIGN_CASE, case_id)
+    return await load_case(conn, case_id)
+
+
+async def _replay(conn: asyncpg.Connection, user: User, existing: Record, fingerprint: bytes) -> Case:
+    if existing["request_fingerprint"] != fingerprint:
+        raise Conflict("This Idempotency-Key was already used with a different request body")
+    await audit.record(conn, user.id, "read", "case", existing["id"])
+    return await load_case(conn, existing["id"])
+
+
+async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
+    """A case by id, without an access check (callers check first)."""
+    row = await queries.get_case(conn, id=case_id)
+    if row is None:
+        raise NotFound("No such case")
+    return case_from_row(row)
+
+
+async def get_case(conn: asyncpg.Connection, user: User, case_id: UUID, *, action: str = "read") -> Case:
+    """A case for a caller allowed to see it; the read is audited."""
+    case = await load_case(conn, case_id)
+    if not await can_view_case(conn, user, case.presenter_id, case.meeting_id):
+        raise AccessDenied(
+            "Only the case's presenter, its meeting's participants and coordinators may see it",
+            action=action,
+            subject_type="case",
+            subject_id=case_id,
+        )
+    await audit.record(conn, user.id, action, "case", case_id)
+    return case
+
+
+async def list_cases(
+    conn: asyncpg.Connection,
+    user: User,
+    *,
+    status: CaseStatus | None,
+    meeting_id: UUID | None,
+    mine: bool,
+    limit: int,
+    cursor: str | None,
+) -> CasePage:
+    """The cases the caller may see, newest first, one page at a time; each read is audited."""
+    before_created_at, before_id = decode_cursor(cursor, 2) if cursor else (None, None)
+    rows = await fetch_all(
+        queries.list_cases(
+            conn,
+            sees_all=user.has_role(Role.COORDINATOR),
+            user_id=user.id,
+            mine=mine,
+            status=status,
+            meeting_id=meeting_id,
+            before_created_at=datetime.fromisoformat(before_created_at) if before_created_at else None,
+            before_id=before_id,
+            limit=check_limit(limit) + 1,
+        )
+    )
+    items = [case_from_row(row) for row in rows[:limit]]
+    await audit.record_reads(conn, user.id, "case", [case.id for case in items])
+    last = items[-1] if len(rows) > limit else None
+    return CasePage(
+        items=items, next_cursor=encode_cursor(last.created_at.isoformat(), str(last.id)) if last else None
+    )
+
+
+async def move_case(conn: asyncpg.Connection, user: User, case_id: UUID, data: CaseMove) -> Case:
+    """A coordinator puts a case on a meeting by hand; site, open meeting and room still hold."""
+    require_role(user, Role.COORDINATOR, action="move", subject_type="case", subject_id=case_id)
+    case = await queries.lock_case(conn, id=case_id)
+    if case is None:
+        raise NotFound("No such case")
+    if case["status"] not in (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED):
+        raise Conflict(f"The case is {case['status']} and can no longer move")
+    if case["meeting_id"] == data.meeting_id:
+        return await load_case(conn, case_id)
+    # Lock both meetings in id order so opposite moves cannot deadlock.
+    meetings = {}
+    for meeting_id in sorted(m for m in (case["meeting_id"], data.meeting_id) if m is not None):
+        meetings[meeting_id] = await queries.get_meeting_for_move(
+            conn, id=meeting_id, disease_site=case["disease_site"]
+        )
+    target = meetings[data.meeting_id]
+    if target is None:
+        raise InvalidInput("meeting_id", "no such meeting")
+    if not target["covers_site"]:
+        raise Conflict("The meeting's board does not cover the case's disease site")
+    if target["status"] != MeetingStatus.SCHEDULED or target["starts_at"] <= datetime.now(UTC):
+        raise Conflict("The meeting is not scheduled in the future")
+    if target["case_count"] >= target["capacity"]:
+        raise Conflict("The meeting is full")
+    await queries.move_case(conn, id=case_id, meeting_id=data.meeting_id)
+    await audit.record(conn, user.id, "move", "case", case_id)
+    return await load_case(conn, case_id)
+
+
+async def withdraw_case(conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
+    """The presenter withdraws their case; it leaves its meeting."""
+    case = await queries.lock_case(conn, id=case_id)
+    if case is None:
+        raise NotFound("No such case")
+    if case["presenter_id"] != user.id:
+        raise AccessDenied(
+            "Only the case's presenter may withdraw it",
+            action="withdraw",
+            subject_type="case",
+            subject_id=case_id,
+        )
+    if case["status"] in (CaseStatus.FINALIZED, CaseStatus.WITHDRAWN):
+        raise Conflict(f"The case is {case['status']} and cannot be withdrawn")
+    await queries.withdraw_case(conn, id=case_id)
+    await audit.record(conn, user.id, "withdraw", "case", case_id)
+    return await load_case(conn, case_id)
+
+
+async def close_discussion(conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
+    """The chair ends the discussion; disciplines that did not recommend are recorded absent."""
+    case = await queries.lock_case(conn, id=case_id)
+    if case is None:
+        raise NotFound("No such case")
+    await require_chair(conn, user, case["meeting_id"], action="close_discussion", case_id=case_id)
+    if case["status"] == CaseStatus.DISCUSSED:
+        return await load_case(conn, case_id)
+    if case["status"] != CaseStatus.SCHEDULED:
+        raise Conflict(f"The case is {case['status']}; only a scheduled case's discussion can close")
+    await mark_discussed(conn, case_id, case["meeting_id"], closed_by_chair=True)
+    await audit.record(conn, user.id, "close_discussion", "case", case_id)
+    return await load_case(conn, case_id)
+
+
+async def require_chair(
+    conn: asyncpg.Connection, user: User, meeting_id: UUID | None, *, action: str, case_id: UUID
+) -> None:
+    """Refuse (and audit) anyone but the chair of the case's meeting."""
+    if await participant_role(conn, meeting_id, user.id) != ParticipantRole.CHAIR:
+        raise AccessDenied(
+            "Only the chair of the case's meeting may do this",
+            action=action,
+            subject_type="case",
+            subject_id=case_id,
+        )
+
+
+async def missing_disciplines(conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID) -> list[str]:
+    """Required disciplines of the case's board that have not recommended yet."""
+    required = await queries.get_required_disciplines(conn, meeting_id=meeting_id)
+    recommended = set(await queries.list_recommended_disciplines(conn, case_id=case_id))
+    return [d for d in required if d not in recommended]
+
+
+async def mark_discussed(
+    conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID, *, closed_by_chair: bool
+) -> None:
+    """Move a locked scheduled case to discussed and ask for its care plan draft."""
+    absent = await missing_disciplines(conn, case_id, meeting_id)
+    await queries.mark_case_discussed(
+        conn, id=case_id, absent_disciplines=absent, closed_by_chair=closed_by_chair
+    )
+    await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)

@@ -1,0 +1,209 @@
+"""The `tumorboard` command: dev, serve, worker, migrate, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+
+import asyncpg
+
+from tumorboard.settings import Settings
+
+log = logging.getLogger("tumorboard")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tumorboard` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(settings, args) or 0)
+    except CommandError as error:
+        print(f"tumorboard: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+class CommandError(Exception):
+    """A readable reason a command cannot run."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tumorboard", description="Multidisciplinary tumor board service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser(
+        "dev", help="embedded PostgreSQL and Redis, migrations, demo data, web and worker"
+    )
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(run=_dev)
+
+    serve = commands.add_parser("serve", help="the web service (needs DATABASE_URL and REDIS_URL)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="web processes")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="a background worker (needs DATABASE_URL and REDIS_URL)")
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    create_user = commands.add_parser(
+        "create-user", help="create a user (password from TUMORBOARD_PASSWORD or a prompt)"
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--full-name", required=True)
+    create_user.add_argument("--role", action="append", required=True, dest="roles")
+    create_user.add_argument("--discipline")
+    create_user.set_defaults(run=_create_user)
+    return parser
+
+
+def _require_urls(settings: Settings) -> tuple[str, str]:
+    if not settings.database_url or not settings.redis_url:
+        raise CommandError("set DATABASE_URL and REDIS_URL, or run `tumorboard dev` for embedded services")
+    return settings.database_url, settings.redis_url
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    _require_urls(settings)
+    uvicorn.run(
+        "tumorboard.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from arq.worker import run_worker
+
+    from workers.settings import WorkerSettings, redis_settings
+
+    _require_urls(settings)
+    run_worker(WorkerSettings, redis_settings=redis_settings(settings))  # type: ignore[arg-type]
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    database_url, _ = _require_urls(settings)
+    applied = asyncio.run(_apply_migrations(database_url))
+    print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
+
+
+async def _apply_migrations(database_url: str) -> list[int]:
+    from tumorboard.migrate import migrate
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+    import msgspec
+
+    from tumorboard.auth.schemas import UserCreate
+    from tumorboard.validation import InvalidBody, collect_errors
+
+    database_url, _ = _require_urls(settings)
+    password = settings.password or getpass.getpass("Password (12 characters or more): ")
+    raw = {
+        "email": args.email,
+        "full_name": args.full_name,
+        "password": password,
+        "roles": args.roles,
+        "discipline": args.discipline,
+    }
+    try:
+        data = msgspec.convert(raw, UserCreate)
+    except msgspec.ValidationError:
+        errors = InvalidBody(collect_errors(raw, UserCreate)).errors
+        raise CommandError("; ".join(f"{e.key} {e.message}" for e in errors)) from None
+    user = asyncio.run(_insert_user(database_url, data))
+    print(f"created user {user.email} ({', '.join(user.roles)}) with id {user.id}")
+
+
+async def _insert_user(database_url: str, data: object) -> object:
+    from tumorboard.auth.service import create_user
+    from tumorboard.db import create_pool
+    from tumorboard.errors import Conflict
+
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            return await create_user(conn, None, data)  # type: ignore[arg-type]
+    except Conflict as error:
+        raise CommandError(error.detail) from None
+    finally:
+        await pool.close()
+
+
+def _dev(settings: Settings, args: argparse.Namespace) -> None:
+    from tumorboard.demo import load_demo_data
+
+    with _services(settings) as (database_url, redis_url):
+        asyncio.run(_apply_migrations(database_url))
+        logins = asyncio.run(load_demo_data(database_url))
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        command = [sys.executable, "-m", "tumorboard.cli"]
+        processes = [
+            subprocess.Popen([*command, "worker"], env=env),  # noqa: S603
+            subprocess.Popen([*command, "serve", "--host", args.host, "--port", str(args.port)], env=env),  # noqa: S603
+        ]
+        print(f"\nTumorboard is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)")
+        print("Demo sign-ins (password for all: " + logins.password + "):")
+        for email, description in logins.users:
+            print(f"  {email:32} {description}")
+        try:
+            while all(process.poll() is None for process in processes):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    processes[0].wait(timeout=1)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+@contextlib.contextmanager
+def _services(settings: Settings) -> Iterator[tuple[str, str]]:
+    """The configured PostgreSQL and Redis, or embedded ones when the URLs are unset."""
+    if settings.database_url and settings.redis_url:
+        yield settings.database_url, settings.redis_url
+        return
+    from tumorboard.embedded import EmbeddedError, embedded_services
+
+    try:
+        with embedded_services(settings.data_dir, durable=True) as (database_url, redis_url):
+            yield settings.database_url or database_url, settings.redis_url or redis_url
+    except EmbeddedError as error:
+        raise CommandError(str(error)) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

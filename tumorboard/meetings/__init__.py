@@ -1,0 +1,1 @@
+"""Meetings: scheduling, participants, quorum, agendas and the assignment engine."""

@@ -1,0 +1,1 @@
+"""Recommendations: each reviewer's proposed plan for a case."""

@@ -1,0 +1,108 @@
+"""Recording and revising recommendations; the last required one ends the discussion."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from tumorboard import audit, outbox
+from tumorboard.auth.access import participant_role, require_role
+from tumorboard.auth.schemas import User
+from tumorboard.cases.service import get_case, mark_discussed, missing_disciplines
+from tumorboard.db import fetch_all, queries
+from tumorboard.enums import CaseStatus, Role
+from tumorboard.errors import AccessDenied, Conflict, NotFound
+from tumorboard.recommendations.schemas import Recommendation, RecommendationCreate, RecommendationUpdate
+
+_OPEN = (CaseStatus.SCHEDULED, CaseStatus.DISCUSSED)
+
+
+def _content(data: RecommendationCreate) -> dict[str, object]:
+    return {
+        "intent": data.intent,
+        "modalities": [str(m) for m in data.modalities],
+        "summary": data.summary,
+        "rationale": data.rationale,
+        "guideline": msgspec.to_builtins(data.guideline),
+        "trial": msgspec.to_builtins(data.trial),
+    }
+
+
+async def add_recommendation(
+    conn: asyncpg.Connection, user: User, case_id: UUID, data: RecommendationCreate
+) -> Recommendation:
+    """A participating reviewer's recommendation; one per reviewer per case."""
+    require_role(user, Role.REVIEWER, action="recommend", subject_type="case", subject_id=case_id)
+    case = await queries.lock_case(conn, id=case_id)
+    if case is None:
+        raise NotFound("No such case")
+    if await participant_role(conn, case["meeting_id"], user.id) is None:
+        raise AccessDenied(
+            "Only reviewers taking part in the case's meeting may recommend",
+            action="recommend",
+            subject_type="case",
+            subject_id=case_id,
+        )
+    if case["status"] not in _OPEN:
+        raise Conflict(f"The case is {case['status']}; recommendations are closed")
+    try:
+        async with conn.transaction():
+            recommendation_id = await queries.insert_recommendation(
+                conn, case_id=case_id, author_id=user.id, discipline=user.discipline, **_content(data)
+            )
+    except asyncpg.UniqueViolationError:
+        raise Conflict(
+            "You have already recommended on this case; update your recommendation instead"
+        ) from None
+    await audit.record(conn, user.id, "create", "recommendation", recommendation_id)
+    await _after_change(conn, case_id, case["status"], case["meeting_id"])
+    return await _load(conn, recommendation_id)
+
+
+async def update_recommendation(
+    conn: asyncpg.Connection, user: User, recommendation_id: UUID, data: RecommendationUpdate
+) -> Recommendation:
+    """The author revises a recommendation they saw at `data.version`."""
+    current = await _load(conn, recommendation_id)
+    if current.author_id != user.id:
+        raise AccessDenied(
+            "Only its author may change a recommendation",
+            action="update",
+            subject_type="recommendation",
+            subject_id=recommendation_id,
+        )
+    case = await queries.lock_case(conn, id=current.case_id)
+    if case["status"] not in _OPEN:
+        raise Conflict(f"The case is {case['status']}; its care plan is final and recommendations are locked")
+    updated = await queries.update_recommendation(
+        conn, id=recommendation_id, version=data.version, **_content(data)
+    )
+    if updated is None:
+        raise Conflict("The recommendation changed since you read it; reload and try again")
+    await audit.record(conn, user.id, "update", "recommendation", recommendation_id)
+    await _after_change(conn, current.case_id, case["status"], case["meeting_id"])
+    return await _load(conn, recommendation_id)
+
+
+async def list_recommendations(conn: asyncpg.Connection, user: User, case_id: UUID) -> list[Recommendation]:
+    """A case's recommendations, for those who may see the case."""
+    await get_case(conn, user, case_id, action="read_recommendations")
+    rows = await fetch_all(queries.list_recommendations(conn, case_id=case_id))
+    return [msgspec.convert(dict(row), Recommendation) for row in rows]
+
+
+async def _after_change(conn: asyncpg.Connection, case_id: UUID, status: str, meeting_id: UUID) -> None:
+    """End the discussion once every required discipline has spoken; re-consolidate after it."""
+    if status == CaseStatus.DISCUSSED:
+        await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)
+    elif not await missing_disciplines(conn, case_id, meeting_id):
+        await mark_discussed(conn, case_id, meeting_id, closed_by_chair=False)
+
+
+async def _load(conn: asyncpg.Connection, recommendation_id: UUID) -> Recommendation:
+    row = await queries.get_recommendation(conn, id=recommendation_id)
+    if row is None:
+        raise NotFound("No such recommendation")
+    return msgspec.convert(dict(row), Recommendation)

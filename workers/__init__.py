@@ -1,0 +1,1 @@
+"""Background workers: arq job functions over the domain services."""

@@ -1,0 +1,54 @@
+"""Job functions: ids in, state re-read, result written once; each marks its outbox row done.
+
+Every job may run more than once; each domain service it calls is idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from tumorboard import outbox
+from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
+from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
+from tumorboard.meetings.assignment import assign_case as assign_one
+from tumorboard.meetings.assignment import assign_waiting_cases as assign_all
+
+
+async def assign_case(ctx: dict[str, Any], outbox_id: int, case_id: str) -> None:
+    """Place a newly submitted case on the earliest fitting meeting."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn, conn.transaction():
+        await assign_one(conn, UUID(case_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+async def assign_waiting_cases(ctx: dict[str, Any], outbox_id: int, meeting_id: str | None) -> None:
+    """Offer every waiting case to the meetings after meetings changed."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await assign_all(conn)
+        await outbox.mark_done(conn, outbox_id)
+
+
+async def consolidate_care_plan(ctx: dict[str, Any], outbox_id: int, case_id: str) -> None:
+    """Build the next care plan version of a discussed case, if anything changed."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn, conn.transaction():
+        await consolidate(conn, UUID(case_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id: str) -> None:
+    """Render a care plan version's PDF once, off the event loop."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await render_pdf(conn, UUID(care_plan_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    """Re-enqueue every job that is not done and no longer queued."""
+    return await outbox.sweep(ctx["pool"], ctx["redis"])
