@@ -46,7 +46,12 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 def service_env(service_urls: tuple[str, str]) -> dict[str, str]:
     """The environment for child processes of the service."""
     database_url, redis_url = service_urls
-    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TUMORBOARD_LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TUMORBOARD_LOG_LEVEL": "WARNING",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +99,9 @@ WorkerStarter = Callable[[], subprocess.Popen[bytes]]
 
 
 @pytest.fixture(scope="session")
-def start_worker(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerStarter]:
+def start_worker(
+    service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerStarter]:
     """Start `tumorboard worker` processes on demand; all are stopped at the end of the run."""
     processes: list[subprocess.Popen[bytes]] = []
     logs = tmp_path_factory.mktemp("worker-logs")
@@ -102,7 +109,10 @@ def start_worker(service_env: dict[str, str], tmp_path_factory: pytest.TempPathF
     def start() -> subprocess.Popen[bytes]:
         log = (logs / f"worker-{len(processes)}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "tumorboard.cli", "worker"], env=service_env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "tumorboard.cli", "worker"],
+            env=service_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         processes.append(process)
         return process
@@ -143,4 +153,3 @@ async def api(server: str, pool: asyncpg.Pool) -> AsyncIterator[Factory]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser and worker tests go last, so quick failures show first."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
-

@@ -152,7 +152,9 @@ class Factory:
 
     async def case(self, presenter: Actor, **overrides: Any) -> dict[str, Any]:
         """A submitted case."""
-        return await self.ok(self.client.post("/cases", json=case_body(**overrides), headers=presenter.headers), 201)
+        return await self.ok(
+            self.client.post("/cases", json=case_body(**overrides), headers=presenter.headers), 201
+        )
 
     async def case_on_meeting(self, presenter: Actor, meeting_id: str, **overrides: Any) -> dict[str, Any]:
         """A case, waited for until the assignment worker puts it on the meeting."""

@@ -30,7 +30,10 @@ async def test_case_goes_from_submission_to_signed_care_plan(
     for reviewer, body in (
         (team.chair, recommendation_body()),
         (team.surgeon, recommendation_body()),
-        (team.radiation, recommendation_body(modalities=["surgery", "radiation"], summary="Upfront surgery.")),
+        (
+            team.radiation,
+            recommendation_body(modalities=["surgery", "radiation"], summary="Upfront surgery."),
+        ),
     ):
         created = await api.ok(
             client.post(f"/cases/{case['id']}/recommendations", json=body, headers=reviewer.headers), 201
@@ -55,7 +58,9 @@ async def test_case_goes_from_submission_to_signed_care_plan(
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert case["patient"]["mrn"] in html.text and "Dr. Radiation" in html.text
 
-    fhir = await api.ok(client.get(f"/cases/{case['id']}/care-plan.fhir.json", headers=team.presenter.headers), 200)
+    fhir = await api.ok(
+        client.get(f"/cases/{case['id']}/care-plan.fhir.json", headers=team.presenter.headers), 200
+    )
     bundle = Bundle.model_validate(fhir)
     assert {e.resource.get_resource_type() for e in bundle.entry} >= {"Patient", "Condition", "CarePlan"}
 
@@ -74,6 +79,8 @@ async def test_case_goes_from_submission_to_signed_care_plan(
     assert signed["content_hash"] in text.replace("\n", "")
 
     stale = await client.put(
-        f"/recommendations/{created['id']}", json={**recommendation_body(), "version": 1}, headers=team.radiation.headers
+        f"/recommendations/{created['id']}",
+        json={**recommendation_body(), "version": 1},
+        headers=team.radiation.headers,
     )
     assert stale.status_code == 409
