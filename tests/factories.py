@@ -75,15 +75,15 @@ def recommendation_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20.0) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 20.0) -> T:
     """Poll until check returns something truthy (background jobs finish on their own time)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(0.1)
 
 

@@ -146,7 +146,7 @@ async def test_racing_workers_fill_meetings_exactly_to_capacity(
         rows = await pool.fetch("SELECT status, meeting_id, assignment_note FROM patient_case")
         return rows if all(r["status"] == "scheduled" or r["assignment_note"] for r in rows) else None
 
-    rows = await eventually(settled, timeout=60)
+    rows = await eventually(settled, within=60)
     per_meeting = {m["id"]: sum(str(r["meeting_id"]) == m["id"] for r in rows) for m in meetings}
     assert per_meeting == {meetings[0]["id"]: 5, meetings[1]["id"]: 5}
     waiting = [r for r in rows if r["status"] == "submitted"]

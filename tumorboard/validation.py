@@ -21,6 +21,7 @@ Email = Annotated[
 Password = Annotated[str, msgspec.Meta(min_length=12, max_length=200, pattern=_NO_NUL)]
 
 JSON_MEDIA_TYPE = "application/json"
+NUL_MESSAGE = "must not contain NUL characters"
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -59,13 +60,38 @@ def decode_json(body: bytes, content_type: str | None, into: type[T]) -> T:
     """Decode a JSON body strictly into a struct, naming every bad field when it fails."""
     require_json(content_type)
     try:
-        return msgspec.json.decode(body, type=into, strict=True)
+        value = msgspec.json.decode(body, type=into, strict=True)
     except msgspec.ValidationError:
         pass
     except msgspec.DecodeError:
         raise InvalidBody([FieldError("body", "is not valid JSON")]) from None
+    else:
+        # JSON can only carry NUL as the escape \u0000; PostgreSQL refuses it in any string,
+        # including fields without a NUL-free pattern, so check every string when it may be there.
+        if b"\\u0000" in body and (errors := nul_errors(msgspec.json.decode(body), "")):
+            raise InvalidBody(errors)
+        return value
     raw = msgspec.json.decode(body)
     raise InvalidBody(collect_errors(raw, into))
+
+
+def nul_errors(value: Any, key: str) -> list[FieldError]:
+    """One error per string (or object key) holding a NUL character, at any depth."""
+    if isinstance(value, str):
+        return [FieldError(key or "body", NUL_MESSAGE)] if "\x00" in value else []
+    if isinstance(value, dict):
+        errors = []
+        for name, item in value.items():
+            if "\x00" in name:
+                errors.append(FieldError(key or "body", NUL_MESSAGE))
+            else:
+                errors.extend(nul_errors(item, _join(key, name)))
+        return errors
+    if isinstance(value, list):
+        return [
+            error for index, item in enumerate(value) for error in nul_errors(item, _join(key, str(index)))
+        ]
+    return []
 
 
 def collect_errors(raw: Any, into: type[Any], prefix: str = "") -> list[FieldError]:
@@ -74,7 +100,13 @@ def collect_errors(raw: Any, into: type[Any], prefix: str = "") -> list[FieldErr
         return [FieldError(prefix or "body", "must be a JSON object")]
     hints = typing.get_type_hints(into, include_extras=True)
     fields = {field.encode_name: field for field in msgspec.structs.fields(into)}
-    errors = [FieldError(_join(prefix, key), "is not a known field") for key in raw if key not in fields]
+    errors = [
+        FieldError(prefix or "body", NUL_MESSAGE)
+        if "\x00" in key
+        else FieldError(_join(prefix, key), "is not a known field")
+        for key in raw
+        if key not in fields
+    ]
     for name, field in fields.items():
         key = _join(prefix, name)
         if name not in raw:
@@ -82,6 +114,9 @@ def collect_errors(raw: Any, into: type[Any], prefix: str = "") -> list[FieldErr
                 errors.append(FieldError(key, "is required"))
             continue
         value, kind = raw[name], hints[field.name]
+        if nul := nul_errors(value, key):
+            errors.extend(nul)
+            continue
         nested = _struct_of(kind)
         if nested is not None and isinstance(value, dict):
             errors.extend(collect_errors(value, nested, key))
@@ -95,7 +130,11 @@ def collect_errors(raw: Any, into: type[Any], prefix: str = "") -> list[FieldErr
         try:
             msgspec.convert(raw, type=into, strict=True)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(_locate(prefix or "body", str(exc)), _describe(str(exc))))
+            message = _describe(str(exc))
+            # A check such as "birth_date must not be in the future" names its field first.
+            first_word = message.split(" ", 1)[0]
+            key = _join(prefix, first_word) if first_word in fields else _locate(prefix or "body", str(exc))
+            errors.append(FieldError(key, message))
     return errors
 
 
@@ -125,16 +164,18 @@ def _locate(key: str, message: str) -> str:
 _DESCRIPTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Expected `(?P<t>[^`]+)`, got `[^`]+`"), "must be {t}"),
     (re.compile(r"^Invalid enum value"), "is not one of the allowed values"),
-    (re.compile(r"^Expected `str` of length >= 1"), "must not be empty"),
+    (re.compile(r"^Expected `str` of length >= 1(?!\d)"), "must not be empty"),
+    (re.compile(r"^Expected `str` of length >= (?P<n>\d+)"), "must be at least {n} characters"),
     (re.compile(r"^Expected `str` of length <= (?P<n>\d+)"), "must be at most {n} characters"),
     (re.compile(r"^Expected `array` of length >= (?P<n>\d+)"), "must have at least {n} item(s)"),
     (re.compile(r"^Expected `array` of length <= (?P<n>\d+)"), "must have at most {n} items"),
-    (re.compile(r"^Expected `str` matching regex '\^\[\^\\x00\]\*\$'"), "must not contain NUL characters"),
+    # msgspec prints the pattern's backslashes doubled: '^[^\\x00]*$'.
+    (re.compile(r"^Expected `str` matching regex '\^\[\^\\+x00\]\*\$'"), NUL_MESSAGE),
     (re.compile(r"^Expected `str` matching regex"), "is not in the expected format"),
     (re.compile(r"^Expected `int` >= (?P<n>-?\d+)"), "must be at least {n}"),
     (re.compile(r"^Expected `int` <= (?P<n>-?\d+)"), "must be at most {n}"),
-    (re.compile(r"^Invalid RFC 3339 encoded datetime"), "must be an RFC 3339 date-time with a time zone"),
-    (re.compile(r"^Invalid RFC 3339 encoded date"), "must be a date (YYYY-MM-DD)"),
+    (re.compile(r"^Invalid RFC ?3339 encoded datetime"), "must be an RFC 3339 date-time with a time zone"),
+    (re.compile(r"^Invalid RFC ?3339 encoded date"), "must be a date (YYYY-MM-DD)"),
     (re.compile(r"^Invalid UUID"), "must be a UUID"),
     (re.compile(r"^Object contains unknown field `(?P<f>[^`]+)`"), "has an unknown field {f}"),
     (re.compile(r"^Object missing required field `(?P<f>[^`]+)`"), "is missing required field {f}"),
