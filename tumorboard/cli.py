@@ -15,7 +15,8 @@ from collections.abc import Iterator, Sequence
 
 import asyncpg
 
-from tumorboard.settings import Settings
+from tumorboard.auth.schemas import User, UserCreate
+from tumorboard.settings import Settings, configure_logging
 
 log = logging.getLogger("tumorboard")
 
@@ -25,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     try:
         return int(args.run(settings, args) or 0)
     except CommandError as error:
@@ -123,7 +124,6 @@ async def _apply_migrations(database_url: str) -> list[int]:
 def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     import msgspec
 
-    from tumorboard.auth.schemas import UserCreate
     from tumorboard.validation import InvalidBody, collect_errors
 
     database_url, _ = _require_urls(settings)
@@ -144,7 +144,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     print(f"created user {user.email} ({', '.join(user.roles)}) with id {user.id}")
 
 
-async def _insert_user(database_url: str, data: object) -> object:
+async def _insert_user(database_url: str, data: UserCreate) -> User:
     from tumorboard.auth.service import create_user
     from tumorboard.db import create_pool
     from tumorboard.errors import Conflict
@@ -152,7 +152,7 @@ async def _insert_user(database_url: str, data: object) -> object:
     pool = await create_pool(database_url, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn, conn.transaction():
-            return await create_user(conn, None, data)  # type: ignore[arg-type]
+            return await create_user(conn, None, data)
     except Conflict as error:
         raise CommandError(error.detail) from None
     finally:
@@ -162,6 +162,7 @@ async def _insert_user(database_url: str, data: object) -> object:
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
     from tumorboard.demo import load_demo_data
 
+    signal.signal(signal.SIGTERM, _interrupt)
     with _services(settings) as (database_url, redis_url):
         asyncio.run(_apply_migrations(database_url))
         logins = asyncio.run(load_demo_data(database_url))
@@ -188,6 +189,11 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into the same orderly stop as Ctrl-C."""
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import aiosql
 import asyncpg
@@ -13,8 +13,7 @@ from tumorboard.settings import SQL_DIR
 
 queries: Any = aiosql.from_path(SQL_DIR / "queries", "asyncpg", mandatory_parameters=False)
 
-Connection = asyncpg.Connection
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

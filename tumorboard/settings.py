@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +44,9 @@ class Settings:
             password=env.get("TUMORBOARD_PASSWORD") or None,
         )
 
-    def with_urls(self, database_url: str, redis_url: str) -> Settings:
-        """The same settings pointing at the given PostgreSQL and Redis."""
-        return Settings(**{**_as_dict(self), "database_url": database_url, "redis_url": redis_url})
 
-
-def _as_dict(settings: Settings) -> dict[str, object]:
-    return {name: getattr(settings, name) for name in Settings.__slots__}
+def configure_logging(level: str) -> None:
+    """One log format for every process; chatty libraries only warn."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)

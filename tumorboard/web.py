@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import API, SESSION, resolve_token
-from tumorboard.errors import AccessDenied, DomainError, NotAuthenticated, NotReady
+from tumorboard.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated, NotReady
 from tumorboard.settings import Settings
 from tumorboard.validation import InvalidBody, decode_json
 
@@ -95,19 +95,28 @@ async def read_json(request: Request[Any, Any, Any], into: type[T]) -> T:
     return decode_json(await request.body(), request.headers.get("content-type"), into)
 
 
+def _error_response(
+    body: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    """An error response carrying the security headers itself: routing errors (404, 405) are
+    answered outside the route's middleware stack, so SecurityHeadersMiddleware never sees them."""
+    security = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    return Response(body, status_code=status_code, headers={**security, **(headers or {})})
+
+
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A domain refusal as Litestar's error shape, with each bad field under `extra`."""
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
     headers = {}
     if isinstance(exc, InvalidBody):
         body["extra"] = [{"key": e.key, "message": e.message, "source": e.source} for e in exc.errors]
-    elif hasattr(exc, "field"):
+    elif isinstance(exc, InvalidInput):
         body["extra"] = [{"key": exc.field, "message": exc.message, "source": "body"}]
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, NotReady):
         headers["Retry-After"] = "2"
-    return Response(body, status_code=exc.status_code, headers=headers)
+    return _error_response(body, exc.status_code, headers)
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -116,17 +125,13 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict) and item.get("key"):
             extra.append({"key": item["key"], "message": "is invalid", "source": item.get("source", "query")})
-    return Response(
-        {"status_code": 400, "detail": "Invalid request parameters", "extra": extra}, status_code=400
-    )
+    return _error_response({"status_code": 400, "detail": "Invalid request parameters", "extra": extra}, 400)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Other HTTP errors in Litestar's shape, with their fixed messages only."""
-    return Response(
-        {"status_code": exc.status_code, "detail": exc.detail},
-        status_code=exc.status_code,
-        headers=exc.headers,
+    return _error_response(
+        {"status_code": exc.status_code, "detail": exc.detail}, exc.status_code, exc.headers
     )
 
 
@@ -134,7 +139,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     """An unexpected failure: logged by type and code location only, since messages may hold data."""
     where = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
     log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.scope["path"], where)
-    return Response({"status_code": 500, "detail": "Internal server error"}, status_code=500)
+    return _error_response({"status_code": 500, "detail": "Internal server error"}, 500)
 
 
 class SecurityHeadersMiddleware:

@@ -17,7 +17,7 @@ from arq.connections import RedisSettings
 
 from tumorboard import outbox
 from tumorboard.db import create_pool
-from tumorboard.settings import Settings
+from tumorboard.settings import Settings, configure_logging
 from workers import jobs
 
 log = logging.getLogger("tumorboard.worker")
@@ -65,7 +65,7 @@ async def _keep_listening(ctx: dict[str, Any], database_url: str) -> None:
 async def startup(ctx: dict[str, Any]) -> None:
     """Open the pool, start listening for new jobs, and sweep what is pending."""
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     ctx["pool"] = await create_pool(settings.database_url or "", min_size=1, max_size=settings.db_pool_max)
     ctx["listener"] = await _listen(ctx, settings.database_url or "")
     ctx["watchdog"] = asyncio.create_task(_keep_listening(ctx, settings.database_url or ""))

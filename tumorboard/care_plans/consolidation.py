@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -81,7 +82,7 @@ async def _content(
 ) -> CarePlanContent:
     case = await load_case(conn, case_id)
     meeting = dict(await queries.get_meeting(conn, id=case.meeting_id))
-    participants = [
+    participants: list[dict[str, Any]] = [
         dict(p) for p in await fetch_all(queries.list_participants(conn, meeting_id=case.meeting_id))
     ]
     required = meeting.pop("required_disciplines")

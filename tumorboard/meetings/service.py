@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from tumorboard import audit, outbox
 from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import User
 from tumorboard.db import Record, fetch_all, queries
-from tumorboard.enums import MeetingStatus, ParticipantRole, Role
+from tumorboard.enums import Discipline, MeetingStatus, ParticipantRole, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from tumorboard.meetings.schemas import (
     Meeting,
@@ -28,13 +29,14 @@ DEFAULT_DEADLINE = timedelta(hours=48)
 CANCELLED_NOTE = "Its meeting was cancelled; waiting for another meeting."
 
 
-def quorum(required: list[str], disciplines: list[str | None]) -> Quorum:
+def quorum(required: Sequence[str], disciplines: Sequence[str | None]) -> Quorum:
     """Which required disciplines the participants (chair included) cover and which are missing."""
+    needed = [Discipline(d) for d in required]
     present = {d for d in disciplines if d is not None}
     return Quorum(
-        required=list(required),
-        covered=[d for d in required if d in present],
-        missing=[d for d in required if d not in present],
+        required=needed,
+        covered=[d for d in needed if d in present],
+        missing=[d for d in needed if d not in present],
     )
 
 
