@@ -139,7 +139,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
         data = msgspec.convert(raw, UserCreate)
     except msgspec.ValidationError:
         errors = InvalidBody(collect_errors(raw, UserCreate)).errors
-        raise CommandError("; ".join(f"{e.key} {e.message}" for e in errors)) from None
+        raise CommandError("; ".join(f"{e.key}: {e.message}" for e in errors)) from None
     user = asyncio.run(_insert_user(database_url, data))
     print(f"created user {user.email} ({', '.join(user.roles)}) with id {user.id}")
 

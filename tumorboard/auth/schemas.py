@@ -11,7 +11,7 @@ import msgspec
 from tumorboard.enums import Discipline, Role
 from tumorboard.validation import Email, Name, Password, safe_message
 
-_REVIEWER_NEEDS_DISCIPLINE = safe_message("reviewers need a discipline")
+_REVIEWER_NEEDS_DISCIPLINE = safe_message("discipline is required for reviewers")
 
 
 class User(msgspec.Struct, kw_only=True, frozen=True):

@@ -11,8 +11,8 @@ import msgspec
 from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, MeetingStatus, ParticipantRole, Urgency
 from tumorboard.validation import Name, safe_message
 
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 _URL = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https://[^\s\x00]+$")]
-_AWARE = safe_message("must include a time zone")
 _DEADLINE_AFTER_START = safe_message("submission_deadline must not be after starts_at")
 
 
@@ -80,17 +80,14 @@ class MeetingCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of POST /meetings; deadline defaults to 48 hours before the start."""
 
     board_id: UUID
-    starts_at: datetime
+    starts_at: AwareDatetime
     duration_minutes: Annotated[int, msgspec.Meta(ge=5, le=1440)] = 60
     location: Name | None = None
     video_url: _URL | None = None
     capacity: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
-    submission_deadline: datetime | None = None
+    submission_deadline: AwareDatetime | None = None
 
     def __post_init__(self) -> None:
-        for moment in (self.starts_at, self.submission_deadline):
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError(_AWARE)
         if self.submission_deadline is not None and self.submission_deadline > self.starts_at:
             raise ValueError(_DEADLINE_AFTER_START)
 
