@@ -13,6 +13,7 @@ import asyncpg
 from tumorboard import outbox
 from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
 from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
+from tumorboard.db import queries
 from tumorboard.meetings.assignment import assign_case as assign_one
 from tumorboard.meetings.assignment import assign_waiting_cases as assign_all
 
@@ -47,6 +48,14 @@ async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id
     async with pool.acquire() as conn:
         await render_pdf(conn, UUID(care_plan_id))
         await outbox.mark_done(conn, outbox_id)
+
+
+async def clean_up(ctx: dict[str, Any]) -> None:
+    """Housekeeping: drop expired tokens and outbox rows finished more than a week ago."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await queries.delete_expired_tokens(conn)
+        await queries.delete_old_outbox_jobs(conn, keep_days=7)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:

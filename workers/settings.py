@@ -92,7 +92,10 @@ class WorkerSettings:
         func(jobs.consolidate_care_plan, timeout=JOB_TIMEOUT, max_tries=5),
         func(jobs.render_care_plan_pdf, timeout=JOB_TIMEOUT, max_tries=5),
     ]
-    cron_jobs: ClassVar = [cron(jobs.sweep_outbox, second={0, 15, 30, 45}, timeout=CRON_TIMEOUT)]
+    cron_jobs: ClassVar = [
+        cron(jobs.sweep_outbox, second={0, 15, 30, 45}, timeout=CRON_TIMEOUT),
+        cron(jobs.clean_up, minute=17, second=0, timeout=CRON_TIMEOUT),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings(Settings.from_env())

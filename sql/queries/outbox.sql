@@ -24,3 +24,7 @@ LIMIT :limit;
 -- name: mark_outbox_job_done!
 -- Record that a job's work is committed.
 UPDATE outbox SET done_at = now() WHERE id = :id AND done_at IS NULL;
+
+-- name: delete_old_outbox_jobs!
+-- Housekeeping: forget jobs finished long ago.
+DELETE FROM outbox WHERE done_at < now() - make_interval(days => :keep_days);
