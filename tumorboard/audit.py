@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from tumorboard.db import queries
+from tumorboard.errors import AuditNote
 
 
 async def record(
@@ -28,6 +29,11 @@ async def record(
         subject_id=subject_id,
         outcome=outcome,
     )
+
+
+async def record_refusal(conn: asyncpg.Connection, actor_id: UUID | None, note: AuditNote) -> None:
+    """Write a refusal after its own transaction rolled back."""
+    await record(conn, actor_id, note.action, note.subject_type, note.subject_id, outcome="denied")
 
 
 async def record_reads(

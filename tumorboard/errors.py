@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """What a refusal records in the audit trail once its transaction has rolled back."""
+
+    action: str
+    subject_type: str
+    subject_id: UUID | None = None
 
 
 class DomainError(Exception):
     """A request the domain refuses, with a message safe to show (never patient data)."""
 
     status_code = 400
+    audit: AuditNote | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -27,9 +38,13 @@ class InvalidInput(DomainError):
 
 
 class NotAuthenticated(DomainError):
-    """No valid credentials."""
+    """No valid credentials; a failed sign-in is audited."""
 
     status_code = 401
+
+    def __init__(self, detail: str, *, audit: AuditNote | None = None) -> None:
+        super().__init__(detail)
+        self.audit = audit
 
 
 class AccessDenied(DomainError):
@@ -41,9 +56,7 @@ class AccessDenied(DomainError):
         self, detail: str, *, action: str, subject_type: str, subject_id: UUID | None = None
     ) -> None:
         super().__init__(detail)
-        self.action = action
-        self.subject_type = subject_type
-        self.subject_id = subject_id
+        self.audit = AuditNote(action, subject_type, subject_id)
 
 
 class NotFound(DomainError):

@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import SESSION, authenticate, issue_token, revoke_token
 from tumorboard.cases.service import list_cases
@@ -23,7 +24,8 @@ from tumorboard.web import SESSION_COOKIE, provide_page_user
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _session_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
+def _session_cookie(settings: Settings, value: str, max_age: int | None = None) -> Cookie:
+    """The session cookie; it lives as long as the browser session, the server enforces idle expiry."""
     return Cookie(
         key=SESSION_COOKIE,
         value=value,
@@ -48,7 +50,9 @@ async def login(data: FormData, conn: asyncpg.Connection, state: State) -> Respo
     email = data.get("email", "")[:200]
     try:
         user_id = await authenticate(conn, email, data.get("password", "")[:200])
-    except NotAuthenticated:
+    except NotAuthenticated as refused:
+        if refused.audit:
+            await audit.record_refusal(conn, None, refused.audit)
         return Template(
             "login.html", context={"error": "Invalid email or password.", "email": email}, status_code=401
         )
@@ -57,7 +61,7 @@ async def login(data: FormData, conn: asyncpg.Connection, state: State) -> Respo
     return Redirect(
         "/",
         status_code=303,
-        cookies=[_session_cookie(settings, token.access_token, int(idle.total_seconds()))],
+        cookies=[_session_cookie(settings, token.access_token)],
     )
 
 

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import TypeVar
 
 import msgspec
 
 from tumorboard.errors import InvalidInput
 
+K = TypeVar("K")
+
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-def encode_cursor(*parts: str) -> str:
+def encode_cursor(*parts: object) -> str:
     """An opaque cursor holding the sort key of the last item of a page."""
     return base64.urlsafe_b64encode(msgspec.json.encode(parts)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[str]:
-    """The sort key inside a cursor made by encode_cursor."""
+def decode_cursor(cursor: str, key_type: type[K]) -> K:
+    """The sort key inside a cursor made by encode_cursor, as the typed tuple the list expects."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        parts = msgspec.json.decode(base64.urlsafe_b64decode(padded), type=list[str])
+        return msgspec.json.decode(base64.urlsafe_b64decode(padded), type=key_type)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidInput("cursor", "is not a cursor returned by this list") from None
-    if len(parts) != size:
-        raise InvalidInput("cursor", "is not a cursor returned by this list")
-    return parts
 
 
 def check_limit(limit: int) -> int:

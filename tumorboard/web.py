@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import API, SESSION, resolve_token
-from tumorboard.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated, NotReady
+from tumorboard.errors import DomainError, InvalidInput, NotAuthenticated, NotReady
 from tumorboard.settings import Settings
 from tumorboard.validation import InvalidBody, decode_json
 
@@ -51,12 +51,10 @@ async def provide_transaction(
         await transaction.start()
         try:
             yield conn
-        except AccessDenied as denied:
+        except DomainError as refused:
             await transaction.rollback()
-            actor_id = getattr(request.state, "user_id", None)
-            await audit.record(
-                conn, actor_id, denied.action, denied.subject_type, denied.subject_id, outcome="denied"
-            )
+            if refused.audit:
+                await audit.record_refusal(conn, getattr(request.state, "user_id", None), refused.audit)
             raise
         except BaseException:
             await transaction.rollback()

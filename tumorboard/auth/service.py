@@ -14,7 +14,7 @@ from tumorboard import audit
 from tumorboard.auth.passwords import hash_password, needs_rehash, verify_password
 from tumorboard.auth.schemas import Token, User, UserCreate, UserPage
 from tumorboard.db import fetch_all, queries
-from tumorboard.errors import Conflict, NotAuthenticated
+from tumorboard.errors import AuditNote, Conflict, NotAuthenticated
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 
 SESSION = "session"
@@ -47,12 +47,12 @@ async def create_user(conn: asyncpg.Connection, actor_id: UUID | None, data: Use
 
 async def list_users(conn: asyncpg.Connection, limit: int, cursor: str | None) -> UserPage:
     """Users by name, one page at a time."""
-    after_name, after_id = decode_cursor(cursor, 2) if cursor else (None, None)
+    after_name, after_id = decode_cursor(cursor, tuple[str, UUID]) if cursor else (None, None)
     rows = await fetch_all(
         queries.list_users(conn, after_name=after_name, after_id=after_id, limit=check_limit(limit) + 1)
     )
     users = [msgspec.convert(dict(row), User) for row in rows[:limit]]
-    next_cursor = encode_cursor(users[-1].full_name, str(users[-1].id)) if len(rows) > limit else None
+    next_cursor = encode_cursor(users[-1].full_name, users[-1].id) if len(rows) > limit else None
     return UserPage(items=users, next_cursor=next_cursor)
 
 
@@ -60,8 +60,8 @@ async def authenticate(conn: asyncpg.Connection, email: str, password: str) -> U
     """The id of the user with these credentials; NotAuthenticated otherwise."""
     row = await queries.get_login(conn, email=email.lower())
     if not await verify_password(row["password_hash"] if row else None, password) or row is None:
-        await audit.record(conn, None, "sign_in", "user", outcome="denied")
-        raise NotAuthenticated("Invalid email or password")
+        denied_for = row["id"] if row else None
+        raise NotAuthenticated("Invalid email or password", audit=AuditNote("sign_in", "user", denied_for))
     if needs_rehash(row["password_hash"]):
         await queries.update_password_hash(conn, id=row["id"], password_hash=await hash_password(password))
     await audit.record(conn, row["id"], "sign_in", "user", row["id"])

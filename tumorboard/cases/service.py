@@ -117,7 +117,7 @@ async def list_cases(
     cursor: str | None,
 ) -> CasePage:
     """The cases the caller may see, newest first, one page at a time; each read is audited."""
-    before_created_at, before_id = decode_cursor(cursor, 2) if cursor else (None, None)
+    before_created_at, before_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
     rows = await fetch_all(
         queries.list_cases(
             conn,
@@ -126,7 +126,7 @@ async def list_cases(
             mine=mine,
             status=status,
             meeting_id=meeting_id,
-            before_created_at=datetime.fromisoformat(before_created_at) if before_created_at else None,
+            before_created_at=before_created_at,
             before_id=before_id,
             limit=check_limit(limit) + 1,
         )
@@ -134,9 +134,7 @@ async def list_cases(
     items = [case_from_row(row) for row in rows[:limit]]
     await audit.record_reads(conn, user.id, "case", [case.id for case in items])
     last = items[-1] if len(rows) > limit else None
-    return CasePage(
-        items=items, next_cursor=encode_cursor(last.created_at.isoformat(), str(last.id)) if last else None
-    )
+    return CasePage(items=items, next_cursor=encode_cursor(last.created_at, last.id) if last else None)
 
 
 async def move_case(conn: asyncpg.Connection, user: User, case_id: UUID, data: CaseMove) -> Case:

@@ -116,23 +116,21 @@ async def list_meetings(
     cursor: str | None,
 ) -> MeetingPage:
     """Meetings by start time, one page at a time."""
-    after_starts_at, after_id = decode_cursor(cursor, 2) if cursor else (None, None)
+    after_starts_at, after_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
     rows = await fetch_all(
         queries.list_meetings(
             conn,
             board_id=board_id,
             starts_from=starts_from,
             starts_to=starts_to,
-            after_starts_at=datetime.fromisoformat(after_starts_at) if after_starts_at else None,
+            after_starts_at=after_starts_at,
             after_id=after_id,
             limit=check_limit(limit) + 1,
         )
     )
     items = [msgspec.convert(dict(row), MeetingSummary) for row in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
-    return MeetingPage(
-        items=items, next_cursor=encode_cursor(last.starts_at.isoformat(), str(last.id)) if last else None
-    )
+    return MeetingPage(items=items, next_cursor=encode_cursor(last.starts_at, last.id) if last else None)
 
 
 async def cancel_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
