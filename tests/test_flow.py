@@ -9,14 +9,16 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 
+from tests.conftest import WorkerStarter
 from tests.factories import Factory, eventually, recommendation_body
 
 pytestmark = pytest.mark.slow
 
 
 async def test_case_goes_from_submission_to_signed_care_plan(
-    api: Factory, worker: subprocess.Popen[bytes]
+    api: Factory, worker: subprocess.Popen[bytes], start_worker: WorkerStarter
 ) -> None:
+    start_worker()  # a second worker races the first for every job
     team = await api.team()
     board = await api.board(team.coordinator)
     meeting = await api.meeting(team.coordinator, board["id"], team.participants)

@@ -1,4 +1,8 @@
-"""Care plan structs: the content snapshot each version is built from, and the API view."""
+"""Care plan structs: the content snapshot each version is built from, and the API view.
+
+The snapshot structs mirror the case's on purpose rather than reuse them: a version's content is
+frozen when it is built and must still load after the input schemas of cases evolve.
+"""
 
 from __future__ import annotations
 
