@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -13,11 +16,13 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 
-from tumorboard.care_plans.documents import build_fhir_bundle, label, render_html, render_pdf
+from tumorboard.care_plans.documents import label, render_html, render_pdf
+from tumorboard.care_plans.fhir import build_fhir_bundle
 from tumorboard.care_plans.schemas import (
     CarePlanContent,
     CarePlanDocument,
     CarePlanSignature,
+    PlanAmendment,
     PlanBiomarker,
     PlanDiagnosis,
     PlanGuideline,
@@ -29,6 +34,7 @@ from tumorboard.care_plans.schemas import (
     PlanRecommendation,
     PlanStage,
 )
+from tumorboard.care_plans.versions import diff_documents
 
 MRN = "MRN-004217"
 PLAN = ["systemic_therapy", "surgery", "radiation"]
@@ -420,3 +426,172 @@ def test_fhir_maps_icd_o_3_and_unknown_sex() -> None:
     assert condition["code"]["coding"][0]["code"] == "8500/3"
     (patient,) = resources(bundle, "Patient")
     assert patient["gender"] == "unknown"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Guideline concordance, dissent, attendance, amendments and changes
+
+
+def make_amended_document() -> CarePlanDocument:
+    document = make_final_document()
+    amendment = PlanAmendment(
+        replaces_id=uuid.uuid4(),
+        replaces_version=1,
+        reason="Pathology review upgraded the tumour.",
+        requested_by_name="Dr. Ada Okafor",
+        requested_at=NOW,
+    )
+    return msgspec.structs.replace(
+        document, content=msgspec.structs.replace(document.content, amendment=amendment)
+    )
+
+
+def with_attendance(document: CarePlanDocument) -> CarePlanDocument:
+    meeting = document.content.meeting
+    participants = [
+        msgspec.structs.replace(p, attendance="present" if i < 2 else "absent")
+        for i, p in enumerate(meeting.participants)
+    ]
+    quorum = msgspec.structs.replace(meeting.quorum, basis="attendance")
+    meeting = msgspec.structs.replace(meeting, participants=participants, quorum=quorum)
+    return msgspec.structs.replace(
+        document, content=msgspec.structs.replace(document.content, meeting=meeting)
+    )
+
+
+def test_non_concordance_says_why_not_in_every_format() -> None:
+    why = PlanGuideline(
+        name="NCCN Breast Cancer", version="4.2024", concordant=False, reason="ECOG 3; frail."
+    )
+    silent = PlanGuideline(name="ESMO", concordant=False)
+    recs = [
+        make_recommendation("medical_oncology", "Dr. Ada Okafor", guideline=why),
+        make_recommendation("surgical_oncology", "Dr. Bruno Lindqvist", guideline=silent),
+    ]
+    document = make_document(recommendations=recs)
+    html = render_html(document)
+    table = html[html.index("Guideline concordance") : html.index("Clinical trial considerations")]
+    assert "Why not" in table and "ECOG 3; frail." in table and "No reason given" in table
+    pdf = squash(" ".join(pdf_pages(document)))
+    assert "ECOG 3; frail." in pdf
+    (plan,) = resources(build_fhir_bundle(document), "CarePlan")
+    notes = [n["text"] for n in plan["note"]]
+    assert (
+        "Not concordant with NCCN Breast Cancer (4.2024) (Dr. Ada Okafor, Medical oncology): ECOG 3; frail."
+        in notes
+    )
+    assert any("ESMO" in n and "no reason given" in n for n in notes)
+
+
+def test_dissenting_views_are_quoted_and_attributed() -> None:
+    document = make_dissent_document()
+    dissenter = document.content.recommendations[1]
+    html = render_html(document)
+    views = html[html.index("Dissenting views") : html.index("Guideline concordance")]
+    assert "Dr. Bruno Lindqvist" in views and f"“{dissenter.summary}”" in views
+    assert "Dr. Ada Okafor" not in views  # she proposed the consolidated plan
+    (plan,) = resources(build_fhir_bundle(document), "CarePlan")
+    assert f"Dissent of Dr. Bruno Lindqvist (Surgical oncology): “{dissenter.summary}”" in [
+        n["text"] for n in plan["note"]
+    ]
+
+
+def test_attendance_and_quorum_basis_are_printed() -> None:
+    before = render_html(make_document())
+    assert (
+        "participants invited (attendance not taken yet)" in before
+        and '<th style="width: 15%">Attendance' not in before
+    )
+    after = render_html(with_attendance(make_document()))
+    assert "participants present" in after
+    table = after[after.index('<div class="label">Attendance') : after.index("Recommendations by discipline")]
+    assert table.count('badge ok">Present') == 2 and table.count('badge warn">Absent') == 2
+
+
+def test_amendment_is_printed_and_points_to_the_replaced_version() -> None:
+    document = make_amended_document()
+    html = render_html(document)
+    assert "Amendment of signed version 1" in html and "Pathology review upgraded the tumour." in html
+    assert "Signed version 1 (amendment)" in html
+    pdf = squash(" ".join(pdf_pages(document)))
+    assert "Amendment of signed version 1" in pdf and HASH in pdf.replace(" ", "")
+    bundle = build_fhir_bundle(document)
+    Bundle.model_validate(bundle)
+    (plan,) = resources(bundle, "CarePlan")
+    assert plan["replaces"][0]["identifier"]["value"] == str(document.content.amendment.replaces_id)
+    assert f"Content hash (SHA-256): {HASH}" in [n["text"] for n in plan["note"]]
+
+
+def test_changes_since_the_previous_version_are_printed() -> None:
+    older = make_document()
+    newer = make_dissent_document()
+    newer = msgspec.structs.replace(
+        newer,
+        version=older.version + 1,
+        content=msgspec.structs.replace(
+            newer.content,
+            case_id=older.content.case_id,
+            recommendations=[
+                older.content.recommendations[0],
+                msgspec.structs.replace(
+                    newer.content.recommendations[1], id=older.content.recommendations[1].id
+                ),
+            ],
+        ),
+    )
+    changes = diff_documents(older, newer)
+    assert [c.field for c in changes.changes][:2] == ["consensus", "proposals"]
+    assert [(r.change, r.author_name) for r in changes.recommendations] == [
+        ("changed", "Dr. Bruno Lindqvist"),
+        ("removed", "Dr. Chiara Benassi"),
+    ]
+    html = render_html(newer, changes)
+    section = html[html.index(f"Changes since version {older.version}") :]
+    assert "Surgery → Radiation → Systemic therapy" in section and "Removed" in section
+    assert "Changes since" not in render_html(newer)
+    assert "Changes since" in squash(" ".join(pdf_pages_with(newer, changes)))
+
+
+def pdf_pages_with(document: CarePlanDocument, changes: Any) -> list[str]:
+    reader = PdfReader(io.BytesIO(render_pdf(document, changes)))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The rendering process
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_the_rendering_process_renders_and_dies_with_its_parent() -> None:
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, sys, time\n"
+            "from tumorboard.care_plans.rendering import pdf_renderer\n"
+            "from tests.test_care_plan_documents import make_document\n"
+            "async def main():\n"
+            "    pid = await pdf_renderer.start()\n"
+            "    pdf = await pdf_renderer.render(make_document(), None)\n"
+            "    print(pid, pdf[:5].decode(), flush=True)\n"
+            "asyncio.run(main())\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert parent.stdout is not None
+    renderer, magic = parent.stdout.readline().decode().split()
+    assert magic == "%PDF-" and int(renderer) != parent.pid and _running(int(renderer))
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _running(int(renderer)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(int(renderer))

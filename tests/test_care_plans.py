@@ -1,48 +1,19 @@
-"""Care plan versions: built exactly once, re-built when a recommendation changes, final when signed."""
+"""Care plan versions: built exactly once (even when a worker dies mid-way), re-built when a
+recommendation changes, final when signed; guideline concordance with the reason why not."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
-from typing import Any
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tests.factories import Factory, Team, eventually, recommendation_body
-from tumorboard.care_plans.consolidation import consolidate_care_plan
-
-
-async def _discussed_case(api: Factory, team: Team, **recommendation: Any) -> tuple[dict, list[dict]]:
-    """A case put on a meeting by hand, with all three required disciplines recommended."""
-    board = await api.board(team.coordinator)
-    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
-    case = await api.case(team.presenter)
-    await api.ok(
-        api.client.put(
-            f"/cases/{case['id']}/meeting",
-            json={"meeting_id": meeting["id"]},
-            headers=team.coordinator.headers,
-        ),
-        200,
-    )
-    recommendations = [
-        await api.ok(
-            api.client.post(
-                f"/cases/{case['id']}/recommendations",
-                json=recommendation_body(**recommendation),
-                headers=r.headers,
-            ),
-            201,
-        )
-        for r in (team.chair, team.surgeon, team.radiation)
-    ]
-    return case, recommendations
-
-
-async def _consolidate(pool: asyncpg.Pool, case_id: str) -> int | None:
-    async with pool.acquire() as conn, conn.transaction():
-        return await consolidate_care_plan(conn, case_id)
+from tests.care_plan_helpers import consolidate, discussed_case
+from tests.factories import Factory, eventually, recommendation_body
+from tests.isolated_stack import isolated_stack
 
 
 async def _versions(pool: asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:
@@ -55,16 +26,16 @@ async def test_consolidation_run_many_times_at_once_writes_one_version(
     api: Factory, pool: asyncpg.Pool
 ) -> None:
     team = await api.team()
-    case, _ = await _discussed_case(api, team)
-    await asyncio.gather(*(_consolidate(pool, case["id"]) for _ in range(6)))
-    assert await _consolidate(pool, case["id"]) is None
+    case, _ = await discussed_case(api, team)
+    await asyncio.gather(*(consolidate(pool, case["id"]) for _ in range(6)))
+    assert await consolidate(pool, case["id"]) is None
     assert [tuple(r) for r in await _versions(pool, case["id"])] == [(1, "draft")]
 
 
 async def test_consensus_when_every_proposal_matches(api: Factory, pool: asyncpg.Pool) -> None:
     team = await api.team()
-    case, _ = await _discussed_case(api, team)
-    await _consolidate(pool, case["id"])
+    case, _ = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
     plan = await api.ok(api.client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers), 200)
     assert plan["consensus"] is True
     assert plan["intent"] == "curative"
@@ -74,8 +45,8 @@ async def test_consensus_when_every_proposal_matches(api: Factory, pool: asyncpg
 
 async def test_a_changed_recommendation_makes_a_new_version(api: Factory, pool: asyncpg.Pool) -> None:
     team = await api.team()
-    case, recommendations = await _discussed_case(api, team)
-    await _consolidate(pool, case["id"])
+    case, recommendations = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
     changed = {**recommendation_body(intent="palliative", modalities=["supportive_care"]), "version": 1}
     updated = await api.ok(
         api.client.put(
@@ -84,7 +55,7 @@ async def test_a_changed_recommendation_makes_a_new_version(api: Factory, pool: 
         200,
     )
     assert updated["version"] == 2
-    assert await _consolidate(pool, case["id"]) in (2, None)  # None: the worker was quicker
+    assert await consolidate(pool, case["id"]) in (2, None)  # None: the worker was quicker
     assert [tuple(r) for r in await _versions(pool, case["id"])] == [(1, "draft"), (2, "draft")]
     plan = await api.ok(api.client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers), 200)
     assert plan["version"] == 2 and plan["consensus"] is False
@@ -92,7 +63,7 @@ async def test_a_changed_recommendation_makes_a_new_version(api: Factory, pool: 
 
 async def test_stale_version_is_refused(api: Factory) -> None:
     team = await api.team()
-    _, recommendations = await _discussed_case(api, team)
+    _, recommendations = await discussed_case(api, team)
     body = {**recommendation_body(), "version": 1}
     url = f"/recommendations/{recommendations[0]['id']}"
     assert (await api.client.put(url, json=body, headers=team.chair.headers)).status_code == 200
@@ -104,8 +75,8 @@ async def test_signing_waits_for_the_draft_of_the_latest_recommendations(
     api: Factory, pool: asyncpg.Pool
 ) -> None:
     team = await api.team()
-    case, recommendations = await _discussed_case(api, team)
-    await _consolidate(pool, case["id"])
+    case, recommendations = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
     await pool.execute(
         "UPDATE recommendation SET version = version + 1 WHERE id = $1", recommendations[0]["id"]
     )
@@ -116,8 +87,8 @@ async def test_signing_waits_for_the_draft_of_the_latest_recommendations(
 
 async def test_a_signed_plan_is_final_and_locked(api: Factory, pool: asyncpg.Pool) -> None:
     team = await api.team()
-    case, recommendations = await _discussed_case(api, team)
-    await _consolidate(pool, case["id"])
+    case, recommendations = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
     signed = await api.ok(
         api.client.post(f"/cases/{case['id']}/care-plan/sign", headers=team.chair.headers), 200
     )
@@ -133,7 +104,7 @@ async def test_a_signed_plan_is_final_and_locked(api: Factory, pool: asyncpg.Poo
     assert late.status_code == 409
     with pytest.raises(asyncpg.IntegrityConstraintViolationError):
         await pool.execute("UPDATE care_plan SET consensus = NOT consensus WHERE case_id = $1", case["id"])
-    assert await _consolidate(pool, case["id"]) is None
+    assert await consolidate(pool, case["id"]) is None
 
 
 async def test_chair_closing_the_discussion_records_absent_disciplines(
@@ -154,7 +125,7 @@ async def test_chair_closing_the_discussion_records_absent_disciplines(
     )
     assert closed["status"] == "discussed"
     assert sorted(closed["absent_disciplines"]) == ["medical_oncology", "radiation_oncology"]
-    await _consolidate(pool, case["id"])
+    await consolidate(pool, case["id"])
     html = await api.client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)
     assert "Radiation oncology" in html.text and "Medical oncology" in html.text
 
@@ -162,7 +133,7 @@ async def test_chair_closing_the_discussion_records_absent_disciplines(
 @pytest.mark.slow
 async def test_pdf_is_rendered_by_the_worker(api: Factory, worker: subprocess.Popen[bytes]) -> None:
     team = await api.team()
-    case, _ = await _discussed_case(api, team)
+    case, _ = await discussed_case(api, team)
 
     async def pdf() -> bytes | None:
         response = await api.client.get(f"/cases/{case['id']}/care-plan.pdf", headers=team.presenter.headers)
@@ -172,3 +143,136 @@ async def test_pdf_is_rendered_by_the_worker(api: Factory, worker: subprocess.Po
         return response.content if response.status_code == 200 else None
 
     assert (await eventually(pdf)).startswith(b"%PDF")
+
+
+async def test_guideline_concordance_says_why_not(api: Factory, pool: asyncpg.Pool) -> None:
+    team = await api.team()
+    guideline = {"name": "ESMO Early Breast", "version": "2024", "concordant": False, "reason": "ECOG 3."}
+    case, _ = await discussed_case(api, team, guideline=guideline)
+    await consolidate(pool, case["id"])
+    plan = await api.ok(api.client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers), 200)
+    assert len(plan["guideline_concordance"]) == 3
+    assert {(g["guideline"], g["concordant"], g["reason"]) for g in plan["guideline_concordance"]} == {
+        ("ESMO Early Breast", False, "ECOG 3.")
+    }
+    html = (await api.client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)).text
+    concordance = html[html.index("Guideline concordance") : html.index("Clinical trial considerations")]
+    assert "Why not" in concordance and concordance.count("ECOG 3.") == 3
+    fhir = await api.ok(
+        api.client.get(f"/cases/{case['id']}/care-plan.fhir.json", headers=team.presenter.headers), 200
+    )
+    (care_plan,) = [e["resource"] for e in fhir["entry"] if e["resource"]["resourceType"] == "CarePlan"]
+    assert sum("Not concordant with ESMO Early Breast (2024)" in n["text"] for n in care_plan["note"]) == 3
+
+
+async def test_guideline_reason_is_bounded_text(api: Factory) -> None:
+    team = await api.team()
+    board = await api.board(team.coordinator)
+    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+    case = await api.case(team.presenter)
+    await api.client.put(
+        f"/cases/{case['id']}/meeting", json={"meeting_id": meeting["id"]}, headers=team.coordinator.headers
+    )
+    guideline = {"name": "NCCN", "concordant": False, "reason": "x" * 20_001}
+    response = await api.client.post(
+        f"/cases/{case['id']}/recommendations",
+        json=recommendation_body(guideline=guideline),
+        headers=team.surgeon.headers,
+    )
+    assert response.status_code == 400
+    assert [e["key"] for e in response.json()["extra"]] == ["guideline.reason"]
+
+
+@pytest.mark.slow
+async def test_a_worker_killed_mid_consolidation_leaves_exactly_one_version(
+    service_urls: tuple[str, str], tmp_path: Path
+) -> None:
+    async with isolated_stack(service_urls, tmp_path) as stack:
+        api, pool = stack.api, stack.api.pool
+        # This worker holds every consolidation open (version row written, not committed) for 2 minutes.
+        doomed = stack.start_worker(TUMORBOARD_TEST_CONSOLIDATION_DELAY="120")
+        team = await api.team()
+        board = await api.board(team.coordinator)
+        meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+        case = await api.case_on_meeting(team.presenter, meeting["id"])
+        for reviewer in (team.chair, team.surgeon, team.radiation):
+            await api.ok(
+                api.client.post(
+                    f"/cases/{case['id']}/recommendations",
+                    json=recommendation_body(),
+                    headers=reviewer.headers,
+                ),
+                201,
+            )
+
+        async def writing_uncommitted_version() -> bool:
+            # Another session's open transaction has inserted into care_plan, and nothing is committed.
+            holders = await pool.fetchval(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                " WHERE c.relname = 'care_plan' AND l.mode = 'RowExclusiveLock'"
+                " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND l.pid <> pg_backend_pid()"
+            )
+            return holders > 0
+
+        await eventually(writing_uncommitted_version, within=30)
+        assert await pool.fetchval("SELECT count(*) FROM care_plan") == 0
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+
+        stack.start_worker()  # arq runs the job again once the dead worker's claim expires (~70 s)
+
+        async def consolidated() -> bool:
+            return await pool.fetchval(
+                "SELECT done_at IS NOT NULL FROM outbox"
+                " WHERE job = 'consolidate_care_plan' AND subject_id = $1",
+                case["id"],
+            )
+
+        await eventually(consolidated, within=90)
+        # The same job delivered once more (at least once means possibly twice) changes nothing.
+        again = await pool.fetchval(
+            "INSERT INTO outbox (job, subject_id) VALUES ('consolidate_care_plan', $1) RETURNING id",
+            case["id"],
+        )
+        await eventually(lambda: pool.fetchval("SELECT done_at IS NOT NULL FROM outbox WHERE id = $1", again))
+        rows = await pool.fetch("SELECT version, status FROM care_plan WHERE case_id = $1", case["id"])
+        assert [tuple(r) for r in rows] == [(1, "draft")]
+        assert await pool.fetchval("SELECT count(*) FROM notification WHERE case_id = $1", case["id"]) == 2
+        pdf_jobs = await pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE job = 'render_care_plan_pdf'"
+            " AND subject_id IN (SELECT id FROM care_plan WHERE case_id = $1)",
+            case["id"],
+        )
+        assert pdf_jobs == 1
+        plan = await api.ok(
+            api.client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers), 200
+        )
+        assert plan["version"] == 1
+
+
+async def test_the_plan_records_attendance_once_the_meeting_has_started(
+    api: Factory, pool: asyncpg.Pool
+) -> None:
+    team = await api.team()
+    case, _ = await discussed_case(api, team)
+    await pool.execute("UPDATE meeting SET status = 'in_progress' WHERE id = $1", case["meeting_id"])
+    await pool.executemany(
+        "INSERT INTO meeting_attendance (meeting_id, user_id, status, recorded_by) VALUES ($1, $2, $3, $4)",
+        [
+            (case["meeting_id"], team.chair.id, "present", team.coordinator.id),
+            (case["meeting_id"], team.surgeon.id, "present", team.coordinator.id),
+            (case["meeting_id"], team.radiation.id, "excused", team.coordinator.id),
+        ],
+    )
+    await consolidate(pool, case["id"])
+    meeting = await pool.fetchval("SELECT content -> 'meeting' FROM care_plan WHERE case_id = $1", case["id"])
+    assert {p["full_name"]: p["attendance"] for p in meeting["participants"]} == {
+        "Dr. Chair": "present",
+        "Dr. Surgeon": "present",
+        "Dr. Radiation": "excused",
+    }
+    assert meeting["quorum"]["basis"] == "attendance"
+    assert meeting["quorum"]["missing"] == ["radiation_oncology"]
+    html = (await api.client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)).text
+    assert "participants present" in html and "Excused" in html

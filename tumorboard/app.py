@@ -16,13 +16,20 @@ from redis.asyncio import Redis
 from tumorboard import pages
 from tumorboard.auth.controllers import AuthController, UserController
 from tumorboard.boards.controllers import BoardController
-from tumorboard.care_plans.controllers import CarePlanController
-from tumorboard.care_plans.documents import register_filters
+from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
 from tumorboard.cases.controllers import CaseController
 from tumorboard.db import create_pool
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
-from tumorboard.meetings.controllers import MeetingController
+from tumorboard.meetings.controllers import (
+    BoardSeriesController,
+    CalendarController,
+    CalendarFeedController,
+    CaseReadinessController,
+    MeetingController,
+    SeriesController,
+)
+from tumorboard.notifications.controllers import NotificationController
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.settings import TEMPLATES_DIR, Settings
 from tumorboard.web import (
@@ -62,9 +69,16 @@ def create_app(settings: Settings) -> Litestar:
             UserController,
             BoardController,
             MeetingController,
+            BoardSeriesController,
+            SeriesController,
+            CaseReadinessController,
+            CalendarFeedController,
+            CalendarController,
             CaseController,
             RecommendationController,
             CarePlanController,
+            FollowUpReportController,
+            NotificationController,
         ],
     )
     return Litestar(
@@ -81,10 +95,11 @@ def create_app(settings: Settings) -> Litestar:
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,
-            engine_callback=lambda engine: register_filters(engine.engine),
+            engine_callback=lambda engine: pages.register_page_filters(engine.engine, settings),
         ),
         openapi_config=OpenAPIConfig(title="Tumorboard", version="1.0.0", path="/api/v1/schema"),
         request_max_body_size=MAX_BODY_BYTES,
+        csrf_config=pages.csrf_config(settings),
         debug=False,
     )
 

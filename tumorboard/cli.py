@@ -97,11 +97,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    import uvloop
     from arq.worker import run_worker
 
     from workers.settings import WorkerSettings, redis_settings
 
     _require_urls(settings)
+    uvloop.install()  # the same event loop as the web processes (uvicorn picks uvloop itself)
     run_worker(WorkerSettings, redis_settings=redis_settings(settings))  # type: ignore[arg-type]
 
 

@@ -28,6 +28,9 @@ ASSIGN_CASE = "assign_case"
 ASSIGN_WAITING_CASES = "assign_waiting_cases"
 CONSOLIDATE_CARE_PLAN = "consolidate_care_plan"
 RENDER_CARE_PLAN_PDF = "render_care_plan_pdf"
+SEND_AGENDA = "send_agenda"
+RENDER_AGENDA_PDF = "render_agenda_pdf"
+SEND_NOTIFICATION_EMAIL = "send_notification_email"
 
 _LIVE = {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}
 

@@ -26,6 +26,18 @@ class Settings:
     db_pool_max: int = 10
     log_level: str = "INFO"
     password: str | None = None
+    secret_key: str | None = None
+    time_zone: str = "UTC"
+    # Care plan emails: sent only when smtp_host is set; links point at public_url.
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "tumorboard@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    # Tests only: seconds a consolidation waits before committing, so a test can kill its worker.
+    test_consolidation_delay: float = 0.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +54,16 @@ class Settings:
             db_pool_max=int(env.get("TUMORBOARD_DB_POOL_MAX", "10")),
             log_level=env.get("TUMORBOARD_LOG_LEVEL", "INFO"),
             password=env.get("TUMORBOARD_PASSWORD") or None,
+            secret_key=env.get("TUMORBOARD_SECRET_KEY") or None,
+            time_zone=env.get("TUMORBOARD_TIME_ZONE") or "UTC",
+            public_url=(env.get("TUMORBOARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=env.get("TUMORBOARD_SMTP_HOST") or None,
+            smtp_port=int(env.get("TUMORBOARD_SMTP_PORT", "587")),
+            smtp_from=env.get("TUMORBOARD_SMTP_FROM") or "tumorboard@localhost",
+            smtp_username=env.get("TUMORBOARD_SMTP_USERNAME") or None,
+            smtp_password=env.get("TUMORBOARD_SMTP_PASSWORD") or None,
+            smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
+            test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
 
 

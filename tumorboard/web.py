@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SESSION_COOKIE = "tumorboard_session"
+READ_METHODS = frozenset({"GET", "HEAD"})
+API_PREFIX = "/api/"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -43,24 +45,29 @@ async def provide_transaction(
 ) -> AsyncGenerator[asyncpg.Connection]:
     """The request's one transaction: committed before the response is sent, rolled back on error.
 
-    A refusal is written to the audit trail after the rollback, so it survives it.
+    A read (GET, HEAD) changes nothing and runs without one: its audit row is a single statement,
+    committed on its own. A refusal is written to the audit trail after the rollback, so it survives it.
     """
     pool: asyncpg.Pool = state.pool
     async with pool.acquire() as conn:
-        transaction = conn.transaction()
-        await transaction.start()
+        transaction = None if request.method in READ_METHODS else conn.transaction()
+        if transaction is not None:
+            await transaction.start()
         try:
             yield conn
         except DomainError as refused:
-            await transaction.rollback()
+            if transaction is not None:
+                await transaction.rollback()
             if refused.audit:
                 await audit.record_refusal(conn, getattr(request.state, "user_id", None), refused.audit)
             raise
         except BaseException:
-            await transaction.rollback()
+            if transaction is not None:
+                await transaction.rollback()
             raise
         else:
-            await transaction.commit()
+            if transaction is not None:
+                await transaction.commit()
 
 
 async def provide_user(request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State) -> User:
@@ -71,6 +78,10 @@ async def provide_user(request: Request[Any, Any, Any], conn: asyncpg.Connection
     if scheme.lower() == "bearer" and token:
         user = await resolve_token(conn, token.strip(), API)
     elif cookie := request.cookies.get(SESSION_COOKIE):
+        if request.method not in READ_METHODS and request.scope["path"].startswith(API_PREFIX):
+            # The API has no CSRF token: a browser session may only read through it (the documents),
+            # since a page on another site can send requests with the cookie but never read the answer.
+            raise NotAuthenticated("Changes through the API need Authorization: Bearer <token>")
         user = await resolve_token(conn, cookie, SESSION, timedelta(minutes=settings.session_idle_minutes))
     else:
         raise NotAuthenticated("Sign in first: send Authorization: Bearer <token>")

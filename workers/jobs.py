@@ -14,8 +14,14 @@ from tumorboard import outbox
 from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
 from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
 from tumorboard.db import queries
+from tumorboard.meetings.agenda import lock_due_agendas as lock_agendas
+from tumorboard.meetings.agenda import remind_presenters, store_agenda_pdf
+from tumorboard.meetings.agenda import send_agenda as send_frozen_agenda
 from tumorboard.meetings.assignment import assign_case as assign_one
 from tumorboard.meetings.assignment import assign_waiting_cases as assign_all
+from tumorboard.meetings.series import generate_all_occurrences
+from tumorboard.notifications.email import send_notification_email as send_email
+from tumorboard.settings import Settings
 
 
 async def assign_case(ctx: dict[str, Any], outbox_id: int, case_id: str) -> None:
@@ -50,6 +56,15 @@ async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id
         await outbox.mark_done(conn, outbox_id)
 
 
+async def send_notification_email(ctx: dict[str, Any], outbox_id: int, notification_id: str) -> None:
+    """Email a notification once, when SMTP is configured (the inbox has it either way)."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    async with pool.acquire() as conn, conn.transaction():
+        await send_email(conn, UUID(notification_id), settings)
+        await outbox.mark_done(conn, outbox_id)
+
+
 async def clean_up(ctx: dict[str, Any]) -> None:
     """Housekeeping: drop expired tokens and outbox rows finished more than a week ago."""
     pool: asyncpg.Pool = ctx["pool"]
@@ -61,3 +76,34 @@ async def clean_up(ctx: dict[str, Any]) -> None:
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Re-enqueue every job that is not done and no longer queued."""
     return await outbox.sweep(ctx["pool"], ctx["redis"])
+
+
+async def send_agenda(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
+    """Send a frozen agenda once: its PDF stored and a notice recorded for each participant."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await send_frozen_agenda(conn, UUID(meeting_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+async def render_agenda_pdf(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
+    """Render the PDF of an agenda as it stands, once, off the event loop."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await store_agenda_pdf(conn, UUID(meeting_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+async def lock_due_agendas(ctx: dict[str, Any]) -> int:
+    """Remind presenters of unready cases a day ahead, then freeze the agendas whose lock time has come."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await remind_presenters(conn)
+        return await lock_agendas(conn)
+
+
+async def generate_meeting_occurrences(ctx: dict[str, Any]) -> int:
+    """Keep every meeting series generated ahead over its horizon."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        return await generate_all_occurrences(conn)

@@ -16,6 +16,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from tumorboard import outbox
+from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.db import create_pool
 from tumorboard.settings import Settings, configure_logging
 from workers import jobs
@@ -66,10 +67,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Open the pool, start listening for new jobs, and sweep what is pending."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    ctx["settings"] = settings
     ctx["pool"] = await create_pool(settings.database_url or "", min_size=1, max_size=settings.db_pool_max)
     ctx["listener"] = await _listen(ctx, settings.database_url or "")
     ctx["watchdog"] = asyncio.create_task(_keep_listening(ctx, settings.database_url or ""))
     await outbox.sweep(ctx["pool"], ctx["redis"], settle_seconds=0)
+    await pdf_renderer.start()
     log.info("worker ready")
 
 
@@ -81,6 +84,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await listener.close()
     if pool := ctx.get("pool"):
         await pool.close()
+    pdf_renderer.stop()
 
 
 class WorkerSettings:
@@ -91,10 +95,15 @@ class WorkerSettings:
         func(jobs.assign_waiting_cases, timeout=JOB_TIMEOUT, max_tries=5),
         func(jobs.consolidate_care_plan, timeout=JOB_TIMEOUT, max_tries=5),
         func(jobs.render_care_plan_pdf, timeout=JOB_TIMEOUT, max_tries=5),
+        func(jobs.send_agenda, timeout=JOB_TIMEOUT, max_tries=5),
+        func(jobs.render_agenda_pdf, timeout=JOB_TIMEOUT, max_tries=5),
+        func(jobs.send_notification_email, timeout=JOB_TIMEOUT, max_tries=5),
     ]
     cron_jobs: ClassVar = [
         cron(jobs.sweep_outbox, second={0, 15, 30, 45}, timeout=CRON_TIMEOUT),
         cron(jobs.clean_up, minute=17, second=0, timeout=CRON_TIMEOUT),
+        cron(jobs.lock_due_agendas, second={5, 20, 35, 50}, timeout=CRON_TIMEOUT),
+        cron(jobs.generate_meeting_occurrences, minute={7, 37}, second=0, timeout=CRON_TIMEOUT),
     ]
     on_startup = startup
     on_shutdown = shutdown

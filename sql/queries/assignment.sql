@@ -1,71 +1,134 @@
--- name: lock_waiting_case^
--- Lock a case that is still waiting for a meeting.
-SELECT id, disease_site, urgency, discuss_by
-FROM patient_case
-WHERE id = :id AND status = 'submitted'
-FOR UPDATE;
+-- name: list_board_sites
+-- The disease sites of every board, to find which sites compete for the same meetings.
+SELECT disease_sites FROM board;
 
--- name: list_eligible_meetings
--- Meetings that satisfy every assignment rule for a case, earliest first.
-SELECT m.id
+-- name: get_waiting_case_site$
+-- The disease site of a case that is still waiting for a meeting.
+SELECT disease_site FROM patient_case WHERE id = :id AND status = 'submitted';
+
+-- name: list_waiting_sites$
+-- The disease sites that have cases waiting for a meeting.
+SELECT coalesce(array_agg(DISTINCT disease_site), '{}') FROM patient_case WHERE status = 'submitted';
+
+-- name: lock_assignment_sites$
+-- Serialise assignment passes over the same sites (transaction-scoped advisory lock).
+SELECT pg_advisory_xact_lock(hashtextextended('assignment:' || :key, 0)) IS NOT NULL;
+
+-- name: try_lock_assignment_sites$
+-- Like lock_assignment_sites, but answer false at once when another pass holds the lock.
+SELECT pg_try_advisory_xact_lock(hashtextextended('assignment:' || :key, 0));
+
+-- name: begin_assignment_pass!
+-- Record, under the group's lock, that a pass over it begins now.
+INSERT INTO assignment_pass (group_key, started_at) VALUES (:key, clock_timestamp())
+ON CONFLICT (group_key) DO UPDATE SET started_at = EXCLUDED.started_at;
+
+-- name: get_assignment_pass_start$
+-- When the last committed pass over a group began.
+SELECT started_at FROM assignment_pass WHERE group_key = :key;
+
+-- name: get_wall_clock$
+-- The database's clock now (not the transaction's start).
+SELECT clock_timestamp();
+
+-- name: get_assignment_clock$
+-- The transaction's clock, so that every rule of one pass uses the same now.
+SELECT now();
+
+-- name: lock_waiting_cases
+-- Waiting cases of some disease sites in priority order, locked, with any deferral not yet settled.
+SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
+       d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
+       db.time_zone AS deferred_from_time_zone
+FROM patient_case c
+LEFT JOIN LATERAL (
+    SELECT meeting_id, missing_items FROM agenda_deferral
+    WHERE case_id = c.id AND placed_on_meeting_id IS NULL
+    ORDER BY deferred_at DESC
+    LIMIT 1
+) d ON true
+LEFT JOIN meeting dm ON dm.id = d.meeting_id
+LEFT JOIN board db ON db.id = dm.board_id
+WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
+ORDER BY c.urgency = 'urgent' DESC, c.discuss_by NULLS LAST, c.created_at, c.id
+LIMIT :limit
+FOR UPDATE OF c;
+
+-- name: lock_upcoming_meetings
+-- Scheduled future meetings of boards covering some disease sites, locked, with what they cover.
+SELECT m.id, b.disease_sites, b.time_zone, b.required_disciplines, m.starts_at, m.submission_deadline,
+       m.capacity, m.case_count, m.duration_minutes, m.booked_minutes, m.minutes_per_case,
+       m.agenda_locked_at IS NOT NULL AS agenda_locked,
+       ARRAY(SELECT DISTINCT u.discipline
+             FROM meeting_participant p
+             JOIN app_user u ON u.id = p.user_id
+             WHERE p.meeting_id = m.id AND u.discipline IS NOT NULL) AS covered_disciplines
 FROM meeting m
 JOIN board b ON b.id = m.board_id
-WHERE :disease_site = ANY (b.disease_sites)
-  AND m.status = 'scheduled'
-  AND m.starts_at > now()
-  AND (:discuss_by::date IS NULL OR m.starts_at < ((:discuss_by::date + 1)::timestamp AT TIME ZONE 'UTC'))
-  AND (:urgency = 'urgent' OR m.submission_deadline > now())
-  AND m.case_count < m.capacity
-  AND b.required_disciplines <@ ARRAY(
-      SELECT u.discipline
-      FROM meeting_participant p
-      JOIN app_user u ON u.id = p.user_id
-      WHERE p.meeting_id = m.id AND u.discipline IS NOT NULL)
-ORDER BY m.starts_at, m.id
-LIMIT 20;
+WHERE b.disease_sites && :sites::text[] AND m.status = 'scheduled' AND m.starts_at > now()
+ORDER BY m.id
+FOR UPDATE OF m;
 
--- name: lock_meeting_with_room^
--- Lock a meeting that is still open and has room; NULL when it no longer qualifies.
-SELECT id FROM meeting
-WHERE id = :id AND status = 'scheduled' AND starts_at > now() AND case_count < capacity
-FOR UPDATE;
+-- name: place_cases!
+-- Put waiting cases on meetings in one statement (the trigger counts them against capacity).
+UPDATE patient_case c
+SET meeting_id = p.meeting_id, status = 'scheduled', assignment_note = p.note, updated_at = now()
+FROM unnest(:ids::uuid[], :meeting_ids::uuid[], :notes::text[]) AS p (id, meeting_id, note)
+WHERE c.id = p.id AND c.status = 'submitted';
 
--- name: place_case!
--- Put a case on a meeting (the trigger counts it against capacity).
+-- name: note_waiting_cases!
+-- Say why waiting cases have no meeting yet (rows whose note is unchanged are not touched).
+UPDATE patient_case c
+SET assignment_note = n.note, updated_at = now()
+FROM unnest(:ids::uuid[], :notes::text[]) AS n (id, note)
+WHERE c.id = n.id AND c.status = 'submitted' AND c.assignment_note IS DISTINCT FROM n.note;
+
+-- name: settle_deferrals!
+-- Record on which meeting deferred cases landed.
+UPDATE agenda_deferral d
+SET placed_on_meeting_id = p.meeting_id
+FROM unnest(:case_ids::uuid[], :meeting_ids::uuid[]) AS p (case_id, meeting_id)
+WHERE d.case_id = p.case_id AND d.placed_on_meeting_id IS NULL;
+
+-- name: record_assignments!
+-- One audit event per case the engine placed.
+INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
+SELECT NULL, 'assign', 'case', id, 'allowed'
+FROM unnest(:case_ids::uuid[]) AS id;
+
+-- name: lock_case_for_move^
+-- Lock a case a coordinator moves by hand, with what the assignment rule needs.
+SELECT c.id, c.status, c.meeting_id, c.disease_site, c.urgency, c.discuss_by, c.assignment_note,
+       d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
+       db.time_zone AS deferred_from_time_zone
+FROM patient_case c
+LEFT JOIN LATERAL (
+    SELECT meeting_id, missing_items FROM agenda_deferral
+    WHERE case_id = c.id AND placed_on_meeting_id IS NULL
+    ORDER BY deferred_at DESC
+    LIMIT 1
+) d ON true
+LEFT JOIN meeting dm ON dm.id = d.meeting_id
+LEFT JOIN board db ON db.id = dm.board_id
+WHERE c.id = :id
+FOR UPDATE OF c;
+
+-- name: lock_meeting_for_move^
+-- A meeting with what the assignment rule needs, locked, for a move by hand.
+SELECT m.id, m.status, b.disease_sites, b.time_zone, b.required_disciplines, m.starts_at,
+       m.submission_deadline, m.capacity, m.case_count, m.duration_minutes, m.booked_minutes,
+       m.minutes_per_case, m.agenda_locked_at IS NOT NULL AS agenda_locked,
+       ARRAY(SELECT DISTINCT u.discipline
+             FROM meeting_participant p
+             JOIN app_user u ON u.id = p.user_id
+             WHERE p.meeting_id = m.id AND u.discipline IS NOT NULL) AS covered_disciplines
+FROM meeting m
+JOIN board b ON b.id = m.board_id
+WHERE m.id = :id
+FOR UPDATE OF m;
+
+-- name: place_case_by_hand!
+-- Put a case on the meeting a coordinator chose.
 UPDATE patient_case
-SET meeting_id = :meeting_id, status = 'scheduled', assignment_note = NULL, updated_at = now()
+SET meeting_id = :meeting_id, status = 'scheduled', assignment_note = :note, updated_at = now()
 WHERE id = :id;
-
--- name: set_assignment_note!
--- Say why a waiting case has no meeting yet.
-UPDATE patient_case SET assignment_note = :note, updated_at = now()
-WHERE id = :id AND assignment_note IS DISTINCT FROM :note;
-
--- name: explain_no_meeting^
--- How many meetings pass each assignment rule in turn, to explain a waiting case.
-WITH site_meeting AS (
-    SELECT m.*, b.required_disciplines,
-           (:discuss_by::date IS NULL
-            OR m.starts_at < ((:discuss_by::date + 1)::timestamp AT TIME ZONE 'UTC')) AS in_time,
-           (:urgency = 'urgent' OR m.submission_deadline > now()) AS open,
-           m.case_count < m.capacity AS has_room,
-           b.required_disciplines <@ ARRAY(
-               SELECT u.discipline FROM meeting_participant p JOIN app_user u ON u.id = p.user_id
-               WHERE p.meeting_id = m.id AND u.discipline IS NOT NULL) AS quorate
-    FROM meeting m
-    JOIN board b ON b.id = m.board_id
-    WHERE :disease_site = ANY (b.disease_sites) AND m.status = 'scheduled' AND m.starts_at > now()
-)
-SELECT (SELECT count(*) FROM board WHERE :disease_site = ANY (disease_sites)) AS boards,
-       count(*) AS upcoming,
-       count(*) FILTER (WHERE in_time) AS in_time,
-       count(*) FILTER (WHERE in_time AND open) AS open,
-       count(*) FILTER (WHERE in_time AND open AND has_room) AS with_room
-FROM site_meeting;
-
--- name: list_waiting_case_ids
--- Waiting cases in priority order: urgent first, then earliest discuss-by, then oldest.
-SELECT id FROM patient_case
-WHERE status = 'submitted'
-ORDER BY urgency = 'urgent' DESC, discuss_by NULLS LAST, created_at, id
-LIMIT :limit;

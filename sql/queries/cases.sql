@@ -1,19 +1,32 @@
--- name: upsert_patient^
--- Find or create the patient with this MRN; the caller compares the stored details.
-INSERT INTO patient (mrn, given_name, family_name, birth_date, sex)
-VALUES (:mrn, :given_name, :family_name, :birth_date, :sex)
-ON CONFLICT (mrn) DO UPDATE SET mrn = EXCLUDED.mrn
-RETURNING id, given_name, family_name, birth_date, sex;
-
--- name: insert_case$
--- Create a case waiting for a meeting.
-INSERT INTO patient_case (
-    patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
-    summary, question, urgency, discuss_by, idempotency_key, request_fingerprint)
-VALUES (
-    :patient_id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
-    :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint)
-RETURNING id;
+-- name: insert_case_for_patient^
+-- Find or create the patient by MRN and add the case with its audit event and assignment job,
+-- unless the stored demographics differ or the Idempotency-Key was used already (id is then NULL).
+-- One statement because submission is the hottest write: see docs/benchmarks.md.
+WITH patient_row AS (
+    INSERT INTO patient (mrn, given_name, family_name, birth_date, sex)
+    VALUES (:mrn, :given_name, :family_name, :birth_date, :sex)
+    ON CONFLICT (mrn) DO UPDATE SET mrn = EXCLUDED.mrn
+    RETURNING id, (given_name, family_name, birth_date, sex) = (:given_name, :family_name, :birth_date, :sex)
+        AS same_patient
+), new_case AS (
+    INSERT INTO patient_case (
+        patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
+        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint)
+    SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
+           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint
+    FROM patient_row
+    WHERE same_patient
+    ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
+    RETURNING id, created_at, updated_at
+), audit_row AS (
+    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
+    SELECT :presenter_id, 'create', 'case', id, 'allowed' FROM new_case
+), job_row AS (
+    INSERT INTO outbox (job, subject_id) SELECT :job, id FROM new_case
+)
+SELECT patient_row.same_patient, new_case.id, new_case.created_at, new_case.updated_at
+FROM patient_row
+LEFT JOIN new_case ON true;
 
 -- name: get_case_by_idempotency_key^
 -- The case a presenter already created with this Idempotency-Key.
@@ -27,6 +40,18 @@ SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.diseas
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
+FROM patient_case c
+JOIN patient p ON p.id = c.patient_id
+WHERE c.id = :id;
+
+-- name: get_case_for_caller^
+-- One case with its patient, and whether the caller takes part in its meeting.
+SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
+       c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
+       c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
+       EXISTS (SELECT 1 FROM meeting_participant mp
+               WHERE mp.meeting_id = c.meeting_id AND mp.user_id = :user_id) AS caller_participates
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
 WHERE c.id = :id;

@@ -35,7 +35,7 @@ VALUES (:token_hash, :user_id, :kind, :expires_at);
 
 -- name: get_token_user^
 -- The active user behind an unexpired token.
-SELECT u.id, u.email, u.full_name, u.roles, u.discipline, u.created_at, t.kind
+SELECT u.id, u.email, u.full_name, u.roles, u.discipline, u.created_at, t.kind, t.expires_at
 FROM access_token t
 JOIN app_user u ON u.id = t.user_id
 WHERE t.token_hash = :token_hash AND t.expires_at > now() AND u.is_active;

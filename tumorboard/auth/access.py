@@ -30,10 +30,6 @@ async def participant_role(conn: asyncpg.Connection, meeting_id: UUID | None, us
     return await queries.get_participant_role(conn, meeting_id=meeting_id, user_id=user_id)
 
 
-async def can_view_case(
-    conn: asyncpg.Connection, user: User, presenter_id: UUID, meeting_id: UUID | None
-) -> bool:
+def can_view_case(user: User, presenter_id: UUID, *, participates: bool) -> bool:
     """Coordinators, the case's presenter and its meeting's participants may see a case."""
-    if user.has_role(Role.COORDINATOR) or presenter_id == user.id:
-        return True
-    return await participant_role(conn, meeting_id, user.id) is not None
+    return user.has_role(Role.COORDINATOR) or presenter_id == user.id or participates

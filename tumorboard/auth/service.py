@@ -78,23 +78,44 @@ async def issue_token(conn: asyncpg.Connection, user_id: UUID, kind: str, ttl: t
     return Token(access_token=token, expires_at=expires_at)
 
 
+# Tokens just looked up, per process: a repeated request skips the lookup for a few seconds.
+# A token revoked or a user deactivated through another process stops working within
+# TOKEN_CACHE_SECONDS; expiry is exact (entries never outlive the token).
+TOKEN_CACHE_SECONDS = 5.0
+_TOKEN_CACHE_SIZE = 10_000
+_token_cache: dict[tuple[bytes, str], tuple[datetime, User]] = {}
+
+
 async def resolve_token(
     conn: asyncpg.Connection, token: str, kind: str, idle_ttl: timedelta | None = None
 ) -> User:
     """The user behind an unexpired token of this kind; sessions slide their idle expiry."""
-    row = await queries.get_token_user(conn, token_hash=_token_hash(token))
+    token_hash = _token_hash(token)
+    now = datetime.now(UTC)
+    cached = _token_cache.get((token_hash, kind))
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = await queries.get_token_user(conn, token_hash=token_hash)
     if row is None or row["kind"] != kind:
+        _token_cache.pop((token_hash, kind), None)
         raise NotAuthenticated("Missing, invalid or expired credentials")
+    expires_at = row["expires_at"]
     if idle_ttl is not None:
-        await queries.extend_session(
-            conn, token_hash=_token_hash(token), expires_at=datetime.now(UTC) + idle_ttl
-        )
-    return msgspec.convert(dict(row), User)
+        expires_at = now + idle_ttl
+        await queries.extend_session(conn, token_hash=token_hash, expires_at=expires_at)
+    user = msgspec.convert(dict(row), User)
+    if len(_token_cache) >= _TOKEN_CACHE_SIZE:
+        _token_cache.clear()
+    _token_cache[(token_hash, kind)] = (min(expires_at, now + timedelta(seconds=TOKEN_CACHE_SECONDS)), user)
+    return user
 
 
 async def revoke_token(conn: asyncpg.Connection, token: str) -> None:
     """Forget a token (sign out)."""
-    await queries.delete_token(conn, token_hash=_token_hash(token))
+    token_hash = _token_hash(token)
+    for kind in (API, SESSION):
+        _token_cache.pop((token_hash, kind), None)
+    await queries.delete_token(conn, token_hash=token_hash)
 
 
 async def get_user(conn: asyncpg.Connection, user_id: UUID) -> User | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post, put
 
 from tumorboard.auth.schemas import User
 from tumorboard.boards import service
-from tumorboard.boards.schemas import Board, BoardCreate
+from tumorboard.boards.schemas import Board, BoardCreate, BoardUpdate, ChecklistPut
 from tumorboard.web import read_json
 
 
@@ -30,3 +31,22 @@ class BoardController(Controller):
     async def list_boards(self, conn: asyncpg.Connection, user: User) -> list[Board]:
         """Every board."""
         return await service.list_boards(conn)
+
+    @get("/{board_id:uuid}", operation_id="GetBoard")
+    async def get_board(self, conn: asyncpg.Connection, user: User, board_id: UUID) -> Board:
+        """One board with its scheduling settings and readiness checklist."""
+        return await service.get_board(conn, board_id)
+
+    @patch("/{board_id:uuid}", operation_id="UpdateBoard")
+    async def update_board(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, board_id: UUID
+    ) -> Board:
+        """Change a board's time zone, minutes per case or agenda lock lead time (coordinators)."""
+        return await service.update_board(conn, user, board_id, await read_json(request, BoardUpdate))
+
+    @put("/{board_id:uuid}/checklist", operation_id="ReplaceChecklist")
+    async def replace_checklist(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, board_id: UUID
+    ) -> Board:
+        """Replace the board's readiness checklist (coordinators)."""
+        return await service.replace_checklist(conn, user, board_id, await read_json(request, ChecklistPut))

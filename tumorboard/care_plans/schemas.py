@@ -7,10 +7,13 @@ frozen when it is built and must still load after the input schemas of cases evo
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
+
+from tumorboard.validation import Text, safe_message
 
 
 class PlanPatient(msgspec.Struct, kw_only=True, frozen=True):
@@ -49,11 +52,13 @@ class PlanBiomarker(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class PlanParticipant(msgspec.Struct, kw_only=True, frozen=True):
-    """A meeting participant as printed in the attendance block."""
+    """A meeting participant as printed in the attendance block; `attendance` once the meeting started
+    (present, absent, excused or unrecorded)."""
 
     full_name: str
     discipline: str | None
     role: str
+    attendance: str | None = None
 
 
 class PlanQuorum(msgspec.Struct, kw_only=True, frozen=True):
@@ -62,6 +67,7 @@ class PlanQuorum(msgspec.Struct, kw_only=True, frozen=True):
     required: list[str]
     covered: list[str]
     missing: list[str]
+    basis: Literal["participants", "attendance"] = "participants"
 
 
 class PlanMeeting(msgspec.Struct, kw_only=True, frozen=True):
@@ -82,6 +88,7 @@ class PlanGuideline(msgspec.Struct, kw_only=True, frozen=True):
     name: str
     version: str | None = None
     concordant: bool
+    reason: str | None = None
 
 
 class PlanRecommendation(msgspec.Struct, kw_only=True, frozen=True):
@@ -108,6 +115,16 @@ class PlanProposal(msgspec.Struct, kw_only=True, frozen=True):
     supporters: list[str]
 
 
+class PlanAmendment(msgspec.Struct, kw_only=True, frozen=True):
+    """The signed version an amendment replaces, and why the chair reopened it."""
+
+    replaces_id: UUID
+    replaces_version: int
+    reason: str
+    requested_by_name: str
+    requested_at: datetime
+
+
 class CarePlanContent(msgspec.Struct, kw_only=True, frozen=True):
     """Everything a care plan document prints, frozen when the version is built."""
 
@@ -130,6 +147,7 @@ class CarePlanContent(msgspec.Struct, kw_only=True, frozen=True):
     proposals: list[PlanProposal]
     absent_disciplines: list[str] = []
     trial_ids: list[str] = []
+    amendment: PlanAmendment | None = None
 
 
 class CarePlanSignature(msgspec.Struct, kw_only=True, frozen=True):
@@ -152,8 +170,19 @@ class CarePlanDocument(msgspec.Struct, kw_only=True, frozen=True):
     signature: CarePlanSignature | None = None
 
 
+class GuidelineConcordance(msgspec.Struct, kw_only=True, frozen=True):
+    """Whether one recommendation follows the guideline it cites, and why not."""
+
+    discipline: str
+    author_name: str
+    guideline: str
+    guideline_version: str | None
+    concordant: bool
+    reason: str | None
+
+
 class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
-    """The API view of the latest care plan version of a case."""
+    """The API view of a care plan version (the latest one at GET /cases/{id}/care-plan)."""
 
     id: UUID
     case_id: UUID
@@ -168,3 +197,150 @@ class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
     signed_by: UUID | None = None
     signed_at: datetime | None = None
     content_hash: str | None = None
+    guideline_concordance: list[GuidelineConcordance] = []
+    trial_ids: list[str] = []
+    replaces_version: int | None = None
+    amendment_reason: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Amendments
+
+
+class AmendmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of POST /cases/{id}/care-plan/amend: why the signed plan must change."""
+
+    reason: Text
+
+
+class Amendment(msgspec.Struct, kw_only=True, frozen=True):
+    """An amendment of a signed version: open until the chair signs the version that replaces it."""
+
+    id: UUID
+    case_id: UUID
+    amends_version: int
+    reason: str
+    requested_by: UUID
+    requested_at: datetime
+    signed_version: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What changed between two versions
+
+
+class FieldChange(msgspec.Struct, kw_only=True, frozen=True):
+    """One field whose value differs between two versions (`before` is null when it was absent)."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+class RecommendationChange(msgspec.Struct, kw_only=True, frozen=True):
+    """A recommendation added, removed or changed between two versions."""
+
+    recommendation_id: UUID
+    discipline: str
+    author_name: str
+    change: Literal["added", "removed", "changed"]
+    fields: list[FieldChange] = []
+
+
+class CarePlanDiff(msgspec.Struct, kw_only=True, frozen=True):
+    """What changed from one version of a case's care plan to another."""
+
+    case_id: UUID
+    from_version: int
+    to_version: int
+    changes: list[FieldChange]
+    recommendations: list[RecommendationChange]
+
+    @property
+    def empty(self) -> bool:
+        """Whether the two versions say the same thing."""
+        return not self.changes and not self.recommendations
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Follow-up on implementation
+
+
+class Implementation(StrEnum):
+    """How far a signed plan was carried out."""
+
+    FULLY = "fully"
+    PARTLY = "partly"
+    NOT = "not"
+
+
+class DeviationReason(StrEnum):
+    """Why a plan was not (fully) carried out."""
+
+    PATIENT_CHOICE = "patient_choice"
+    COMORBIDITY_OR_FITNESS = "comorbidity_or_fitness"
+    DISEASE_CHANGED = "disease_changed"
+    OTHER = "other"
+
+
+_REASON_NEEDED = safe_message("reason is required unless the plan was fully implemented")
+_REASON_UNWANTED = safe_message("reason must be left out when the plan was fully implemented")
+_TEXT_NEEDED = safe_message("reason_text is required when the reason is other")
+_TEXT_UNWANTED = safe_message("reason_text is only for the reason other")
+
+
+class FollowUpRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of PUT /cases/{id}/care-plan/follow-up."""
+
+    implementation: Implementation
+    reason: DeviationReason | None = None
+    reason_text: Text | None = None
+
+    def __post_init__(self) -> None:
+        if self.implementation == Implementation.FULLY and self.reason is not None:
+            raise ValueError(_REASON_UNWANTED)
+        if self.implementation != Implementation.FULLY and self.reason is None:
+            raise ValueError(_REASON_NEEDED)
+        if self.reason == DeviationReason.OTHER and self.reason_text is None:
+            raise ValueError(_TEXT_NEEDED)
+        if self.reason != DeviationReason.OTHER and self.reason_text is not None:
+            raise ValueError(_TEXT_UNWANTED)
+
+
+class FollowUp(msgspec.Struct, kw_only=True, frozen=True):
+    """Whether a signed care plan version was implemented, as its presenter recorded it."""
+
+    case_id: UUID
+    care_plan_id: UUID
+    version: int
+    implementation: Implementation
+    reason: DeviationReason | None
+    reason_text: str | None
+    recorded_by: UUID
+    recorded_at: datetime
+
+
+class MissingFollowUp(msgspec.Struct, kw_only=True, frozen=True):
+    """A signed plan whose presenter has not recorded its implementation yet."""
+
+    case_id: UUID
+    care_plan_id: UUID
+    version: int
+    signed_at: datetime
+    meeting_starts_at: datetime
+    presenter_id: UUID
+    presenter_name: str
+
+
+class FollowUpReport(msgspec.Struct, kw_only=True, frozen=True):
+    """Implementation of a board's signed plans, for the meetings of a period."""
+
+    board_id: UUID
+    period_start: date
+    period_end: date
+    signed_plans: int
+    followed_up: int
+    implementation: dict[Implementation, int]
+    non_implementation_rate: float | None
+    reasons: dict[DeviationReason, int]
+    without_follow_up: list[MissingFollowUp]

@@ -1,10 +1,10 @@
-"""Reading, signing and rendering care plans."""
+"""Reading, signing, amending and rendering care plans."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -13,32 +13,17 @@ import msgspec
 from tumorboard import audit, outbox
 from tumorboard.auth.schemas import User
 from tumorboard.care_plans.consolidation import current_sources
-from tumorboard.care_plans.documents import render_pdf
-from tumorboard.care_plans.schemas import CarePlan, CarePlanContent, CarePlanDocument, CarePlanSignature
+from tumorboard.care_plans.documents import render_html
+from tumorboard.care_plans.fhir import build_fhir_bundle
+from tumorboard.care_plans.rendering import pdf_renderer
+from tumorboard.care_plans.schemas import Amendment, AmendmentCreate, CarePlanDocument
+from tumorboard.care_plans.versions import changes_to_show, document_from_row, get_version
 from tumorboard.cases.service import get_case, require_chair
-from tumorboard.db import Record, queries
+from tumorboard.db import queries
 from tumorboard.enums import CaseStatus
 from tumorboard.errors import Conflict, NotFound, NotReady
-
-
-def document_from_row(row: Record) -> CarePlanDocument:
-    """A care plan version as the documents render it."""
-    signature = None
-    if row["status"] == "final":
-        signature = CarePlanSignature(
-            signed_by=row["signed_by"],
-            signed_by_name=row["signed_by_name"],
-            signed_at=row["signed_at"],
-            content_hash=row["content_hash"],
-        )
-    return CarePlanDocument(
-        id=row["id"],
-        version=row["version"],
-        status=row["status"],
-        generated_at=row["generated_at"],
-        content=msgspec.convert(row["content"], CarePlanContent),
-        signature=signature,
-    )
+from tumorboard.notifications.schemas import NotificationKind
+from tumorboard.notifications.service import notify_care_plan_ready
 
 
 def content_hash(case_id: UUID, version: int, content: object) -> str:
@@ -58,58 +43,90 @@ async def get_document(conn: asyncpg.Connection, user: User, case_id: UUID) -> C
     return document_from_row(row)
 
 
-def summary(document: CarePlanDocument) -> CarePlan:
-    """The API view of a care plan version."""
-    content = document.content
-    signature = document.signature
-    return CarePlan(
-        id=document.id,
-        case_id=content.case_id,
-        version=document.version,
-        status=document.status,
-        consensus=content.consensus,
-        intent=content.intent,
-        modalities=content.modalities,
-        proposals=content.proposals,
-        absent_disciplines=content.absent_disciplines,
-        generated_at=document.generated_at,
-        signed_by=signature.signed_by if signature else None,
-        signed_at=signature.signed_at if signature else None,
-        content_hash=signature.content_hash if signature else None,
-    )
+async def get_any_version(
+    conn: asyncpg.Connection, user: User, case_id: UUID, version: int | None
+) -> CarePlanDocument:
+    """A version of a case's care plan by number, or the latest when `version` is None."""
+    if version is None:
+        return await get_document(conn, user, case_id)
+    return await get_version(conn, user, case_id, version)
+
+
+async def get_html(conn: asyncpg.Connection, user: User, case_id: UUID, version: int | None = None) -> str:
+    """A version (the latest by default) as an HTML page, with what changed since the one it follows."""
+    document = await get_any_version(conn, user, case_id, version)
+    return render_html(document, await changes_to_show(conn, document))
+
+
+async def get_fhir(
+    conn: asyncpg.Connection, user: User, case_id: UUID, version: int | None = None
+) -> dict[str, Any]:
+    """A version (the latest by default) as a FHIR R4 Bundle."""
+    return build_fhir_bundle(await get_any_version(conn, user, case_id, version))
 
 
 async def sign(conn: asyncpg.Connection, user: User, case_id: UUID) -> CarePlanDocument:
-    """The chair signs the latest draft: it becomes final and the case finalized."""
+    """The chair signs the latest draft: it becomes final, the case finalized, an amendment closed."""
     case = await queries.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     await require_chair(conn, user, case["meeting_id"], action="sign_care_plan", case_id=case_id)
     if case["status"] == CaseStatus.FINALIZED:
-        raise Conflict("The care plan is already signed; later changes need a new version")
+        raise Conflict("The care plan is already signed; the chair can amend it to change it")
     latest = await queries.get_latest_care_plan(conn, case_id=case_id)
-    if case["status"] != CaseStatus.DISCUSSED or latest is None:
+    if case["status"] != CaseStatus.DISCUSSED or latest is None or latest["status"] != "draft":
         raise Conflict("There is no care plan draft to sign yet")
     _, _, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
     if latest["source_fingerprint"] != fingerprint:
         raise Conflict("A recommendation changed; the new draft is being prepared, sign it in a moment")
-    signed_at = datetime.now(UTC)
     await queries.sign_care_plan(
         conn,
         id=latest["id"],
         signed_by=user.id,
-        signed_at=signed_at,
+        signed_at=datetime.now(UTC),
         content_hash=content_hash(case_id, latest["version"], latest["content"]),
     )
+    await queries.close_care_plan_amendment(conn, case_id=case_id, signed_id=latest["id"])
     await queries.mark_case_finalized(conn, id=case_id)
     await audit.record(conn, user.id, "sign", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, latest["id"])
+    await notify_care_plan_ready(
+        conn, NotificationKind.CARE_PLAN_FINAL, case_id, latest["id"], latest["version"]
+    )
     return document_from_row(await queries.get_care_plan(conn, id=latest["id"]))
 
 
-async def get_pdf(conn: asyncpg.Connection, user: User, case_id: UUID) -> tuple[CarePlanDocument, bytes]:
-    """The rendered PDF of the latest version; NotReady while a worker renders it."""
-    document = await get_document(conn, user, case_id)
+async def amend(conn: asyncpg.Connection, user: User, case_id: UUID, data: AmendmentCreate) -> Amendment:
+    """The chair reopens the signed plan: recommendations may change, and the next version,
+    once signed, replaces the amended one (which stays final and readable)."""
+    case = await queries.lock_case(conn, id=case_id)
+    if case is None:
+        raise NotFound("No such case")
+    await require_chair(conn, user, case["meeting_id"], action="amend_care_plan", case_id=case_id)
+    if case["status"] != CaseStatus.FINALIZED:
+        raise Conflict("Only a signed care plan can be amended; the current draft can still change")
+    latest = await queries.get_latest_care_plan(conn, case_id=case_id)
+    row = await queries.insert_care_plan_amendment(
+        conn, case_id=case_id, amends_id=latest["id"], reason=data.reason, requested_by=user.id
+    )
+    await queries.reopen_case_for_amendment(conn, id=case_id)
+    await audit.record(conn, user.id, "amend", "care_plan", latest["id"])
+    await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)
+    return Amendment(
+        id=row["id"],
+        case_id=case_id,
+        amends_version=latest["version"],
+        reason=data.reason,
+        requested_by=user.id,
+        requested_at=row["requested_at"],
+    )
+
+
+async def get_pdf(
+    conn: asyncpg.Connection, user: User, case_id: UUID, version: int | None = None
+) -> tuple[CarePlanDocument, bytes]:
+    """The rendered PDF of a version (the latest by default); NotReady while a worker renders it."""
+    document = await get_any_version(conn, user, case_id, version)
     pdf = await queries.get_care_plan_pdf(conn, care_plan_id=document.id, status=document.status)
     if pdf is None:
         raise NotReady("The PDF is being prepared; retry in a few seconds")
@@ -117,12 +134,13 @@ async def get_pdf(conn: asyncpg.Connection, user: User, case_id: UUID) -> tuple[
 
 
 async def render_care_plan_pdf(conn: asyncpg.Connection, care_plan_id: UUID) -> bool:
-    """Render and store a version's PDF in its current status, once; off the event loop."""
+    """Render and store a version's PDF in its current status, once, in the rendering process."""
     row = await queries.get_care_plan(conn, id=care_plan_id)
     if row is None:
         return False
     if await queries.get_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"]) is not None:
         return False
-    pdf = await asyncio.to_thread(render_pdf, document_from_row(row))
+    document = document_from_row(row)
+    pdf = await pdf_renderer.render(document, await changes_to_show(conn, document))
     await queries.insert_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"], pdf=pdf)
     return True

@@ -14,8 +14,9 @@ from tumorboard.auth.access import can_view_case, participant_role, require_role
 from tumorboard.auth.schemas import User
 from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.db import Record, fetch_all, queries
-from tumorboard.enums import CaseStatus, MeetingStatus, ParticipantRole, Role
+from tumorboard.enums import CaseStatus, ParticipantRole, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.meetings import moves
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 
 _PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex")
@@ -42,39 +43,59 @@ async def submit_case(
         )
         if existing is not None:
             return await _replay(conn, user, existing, fingerprint)
-    patient = await queries.upsert_patient(
-        conn, **{name: getattr(data.patient, name) for name in _PATIENT_FIELDS}
+    row = await queries.insert_case_for_patient(
+        conn,
+        **{name: getattr(data.patient, name) for name in _PATIENT_FIELDS},
+        presenter_id=user.id,
+        disease_site=data.disease_site,
+        diagnosis=msgspec.to_builtins(data.diagnosis),
+        histology=data.histology,
+        stage=msgspec.to_builtins(data.stage),
+        ecog=data.ecog,
+        biomarkers=msgspec.to_builtins(data.biomarkers),
+        summary=data.summary,
+        question=data.question,
+        urgency=data.urgency,
+        discuss_by=data.discuss_by,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        job=outbox.ASSIGN_CASE,
     )
-    if any(patient[name] != getattr(data.patient, name) for name in _PATIENT_FIELDS[1:]):
+    if not row["same_patient"]:
         raise Conflict("A patient with this MRN is already recorded with different details")
-    try:
-        async with conn.transaction():
-            case_id = await queries.insert_case(
-                conn,
-                patient_id=patient["id"],
-                presenter_id=user.id,
-                disease_site=data.disease_site,
-                diagnosis=msgspec.to_builtins(data.diagnosis),
-                histology=data.histology,
-                stage=msgspec.to_builtins(data.stage),
-                ecog=data.ecog,
-                biomarkers=msgspec.to_builtins(data.biomarkers),
-                summary=data.summary,
-                question=data.question,
-                urgency=data.urgency,
-                discuss_by=data.discuss_by,
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
-            )
-    except asyncpg.UniqueViolationError:
+    if row["id"] is None:
         # A concurrent retry with the same key won the race.
         existing = await queries.get_case_by_idempotency_key(
             conn, presenter_id=user.id, idempotency_key=idempotency_key
         )
         return await _replay(conn, user, existing, fingerprint)
-    await audit.record(conn, user.id, "create", "case", case_id)
-    await outbox.add_job(conn, outbox.ASSIGN_CASE, case_id)
-    return await load_case(conn, case_id)
+    return _new_case(row, user.id, data)
+
+
+def _new_case(row: Record, presenter_id: UUID, data: CaseCreate) -> Case:
+    """The case just inserted, built from what was sent (no second read)."""
+    return Case(
+        id=row["id"],
+        status=CaseStatus.SUBMITTED,
+        meeting_id=None,
+        assignment_note=None,
+        presenter_id=presenter_id,
+        patient=data.patient,
+        disease_site=data.disease_site,
+        diagnosis=data.diagnosis,
+        histology=data.histology,
+        stage=data.stage,
+        ecog=data.ecog,
+        biomarkers=data.biomarkers,
+        summary=data.summary,
+        question=data.question,
+        urgency=data.urgency,
+        discuss_by=data.discuss_by,
+        absent_disciplines=[],
+        discussion_closed_at=None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 async def _replay(conn: asyncpg.Connection, user: User, existing: Record, fingerprint: bytes) -> Case:
@@ -94,8 +115,11 @@ async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
 
 async def get_case(conn: asyncpg.Connection, user: User, case_id: UUID, *, action: str = "read") -> Case:
     """A case for a caller allowed to see it; the read is audited."""
-    case = await load_case(conn, case_id)
-    if not await can_view_case(conn, user, case.presenter_id, case.meeting_id):
+    row = await queries.get_case_for_caller(conn, id=case_id, user_id=user.id)
+    if row is None:
+        raise NotFound("No such case")
+    case = case_from_row(row)
+    if not can_view_case(user, case.presenter_id, participates=row["caller_participates"]):
         raise AccessDenied(
             "Only the case's presenter, its meeting's participants and coordinators may see it",
             action=action,
@@ -138,32 +162,9 @@ async def list_cases(
 
 
 async def move_case(conn: asyncpg.Connection, user: User, case_id: UUID, data: CaseMove) -> Case:
-    """A coordinator puts a case on a meeting by hand; site, open meeting and room still hold."""
+    """A coordinator puts a case on a meeting by hand; the assignment rule still holds."""
     require_role(user, Role.COORDINATOR, action="move", subject_type="case", subject_id=case_id)
-    case = await queries.lock_case(conn, id=case_id)
-    if case is None:
-        raise NotFound("No such case")
-    if case["status"] not in (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED):
-        raise Conflict(f"The case is {case['status']} and can no longer move")
-    if case["meeting_id"] == data.meeting_id:
-        return await load_case(conn, case_id)
-    # Lock both meetings in id order so opposite moves cannot deadlock.
-    meetings = {}
-    for meeting_id in sorted(m for m in (case["meeting_id"], data.meeting_id) if m is not None):
-        meetings[meeting_id] = await queries.get_meeting_for_move(
-            conn, id=meeting_id, disease_site=case["disease_site"]
-        )
-    target = meetings[data.meeting_id]
-    if target is None:
-        raise InvalidInput("meeting_id", "no such meeting")
-    if not target["covers_site"]:
-        raise Conflict("The meeting's board does not cover the case's disease site")
-    if target["status"] != MeetingStatus.SCHEDULED or target["starts_at"] <= datetime.now(UTC):
-        raise Conflict("The meeting is not scheduled in the future")
-    if target["case_count"] >= target["capacity"]:
-        raise Conflict("The meeting is full")
-    await queries.move_case(conn, id=case_id, meeting_id=data.meeting_id)
-    await audit.record(conn, user.id, "move", "case", case_id)
+    await moves.move_case(conn, user.id, case_id, data.meeting_id)
     return await load_case(conn, case_id)
 
 

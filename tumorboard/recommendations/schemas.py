@@ -16,11 +16,12 @@ NctNumber = Annotated[str, msgspec.Meta(pattern=r"^NCT\d{8}$")]
 
 
 class Guideline(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The guideline the proposal was checked against."""
+    """The guideline the proposal was checked against; `reason` says why it departs from it."""
 
     name: Name
     version: Name | None = None
     concordant: bool
+    reason: Text | None = None
 
 
 class Trial(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -75,7 +75,9 @@ async def update_recommendation(
         )
     case = await queries.lock_case(conn, id=current.case_id)
     if case["status"] not in _OPEN:
-        raise Conflict(f"The case is {case['status']}; its care plan is final and recommendations are locked")
+        raise Conflict(
+            f"The case is {case['status']}; recommendations are locked unless the chair amends the plan"
+        )
     updated = await queries.update_recommendation(
         conn, id=recommendation_id, version=data.version, **_content(data)
     )

@@ -1,0 +1,558 @@
+"""Care plans under a burst: from the last recommendation to HTML ready and to PDF ready.
+
+    .venv/bin/python -m bench.care_plans            # 50 cases, 2 workers; about a minute
+
+Starts embedded PostgreSQL and Redis (unless DATABASE_URL and REDIS_URL are set), migrates, makes
+a board's people with bearer tokens, starts `tumorboard serve` and `--workers` `tumorboard worker`
+processes, then over HTTP on 127.0.0.1:
+
+1. puts `--cases` cases on one meeting, each with two of its three required recommendations;
+2. measures GET /health/live latency on the idle service (sequential requests);
+3. posts the last recommendation of every case at once, so all of them consolidate together, and
+   for each case takes the time from that POST's response until
+   - HTML ready: its draft is committed and GET .../care-plan.html has answered 200,
+   - PDF ready: a worker has stored its PDF and GET .../care-plan.pdf has answered 200,
+   while measuring GET /health/live latency again, as the PDFs render in the workers;
+4. reports median and 95th percentile of both, and the loaded/idle ratio of the probe latency
+   (a PDF render must not stall other requests: rendering happens only in the workers).
+
+Results go to bench/results/care_plans.json; docs/care_plans.md records figures and how to read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HOST = "127.0.0.1"  # all traffic stays on this machine
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}
+START_TIMEOUT = 60.0
+BURST_TIMEOUT = 300.0
+POLL_SECONDS = 0.02
+PROBE_GAP_SECONDS = 0.02
+PASSWORD_HASH_PLACEHOLDER = "bench-users-cannot-sign-in"  # noqa: S105 (not a hash: sign-in is impossible)
+
+
+class BenchError(Exception):
+    """A readable reason the benchmark could not run."""
+
+
+# --- options ------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.care_plans",
+        description="Latency from the last recommendation to the care plan's HTML and PDF, under a burst.",
+    )
+    parser.add_argument("--cases", type=int, default=50, choices=range(1, 201), metavar="1..200")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        choices=range(1, 9),
+        metavar="1..8",
+        help="`tumorboard worker` processes (default 2)",
+    )
+    parser.add_argument(
+        "--probes",
+        type=int,
+        default=200,
+        choices=range(20, 5001),
+        metavar="20..5000",
+        help="GET /health/live requests on the idle service (default 200)",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "care_plans.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a median misses its target")
+    return parser
+
+
+# --- processes and services ---------------------------------------------------------------------
+
+
+class Children:
+    """Processes this run started; stop_all() ends each of them (and only them)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with (self.log_dir / f"care_plans-{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                args,
+                env=env,
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started.append((name, process))
+        return process
+
+    def check_alive(self) -> None:
+        for name, process in self.started:
+            if process.poll() is not None:
+                raise BenchError(f"`tumorboard {name}` exited; see bench/results/logs/care_plans-{name}.log")
+
+    def stop_all(self) -> None:
+        for _, process in reversed(self.started):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for _, process in reversed(self.started):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)  # its own session: its group is its own
+                process.wait(timeout=10)
+        self.started.clear()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _services(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """The configured PostgreSQL and Redis, or embedded throwaway ones."""
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if database_url and redis_url:
+        yield database_url, redis_url
+        return
+    from tumorboard.embedded import EmbeddedError, embedded_services
+
+    try:
+        with embedded_services(data_dir) as (embedded_db, embedded_redis):
+            yield database_url or embedded_db, redis_url or embedded_redis
+    except EmbeddedError as error:
+        raise BenchError(str(error)) from None
+
+
+async def _prepare(database_url: str) -> dict[str, tuple[str, str]]:
+    """Migrate, then make the board's people; returns {role: (user id, bearer token)}."""
+    import asyncpg
+
+    from tumorboard.auth.service import API, issue_token
+    from tumorboard.migrate import migrate
+
+    people = {
+        "coordinator": (["coordinator"], None),
+        "presenter": (["presenter"], "medical_oncology"),
+        "chair": (["reviewer"], "medical_oncology"),
+        "surgeon": (["reviewer"], "surgical_oncology"),
+        "radiation": (["reviewer"], "radiation_oncology"),
+    }
+    nonce = os.urandom(4).hex()
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn)
+        made = {}
+        async with conn.transaction():
+            for name, (roles, discipline) in people.items():
+                user_id = await conn.fetchval(
+                    "INSERT INTO app_user (email, full_name, password_hash, roles, discipline)"
+                    " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    f"bench-{name}-{nonce}@example.org",
+                    f"Dr. Bench {name.title()}",
+                    PASSWORD_HASH_PLACEHOLDER,
+                    roles,
+                    discipline,
+                )
+                token = await issue_token(conn, user_id, API, timedelta(hours=2))
+                made[name] = (str(user_id), token.access_token)
+        return made
+    finally:
+        await conn.close()
+
+
+def _start(args: argparse.Namespace, children: Children, database_url: str, redis_url: str) -> str:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TUMORBOARD_LOG_LEVEL": "WARNING",
+    }
+    port = _free_port()
+    cli = [sys.executable, "-m", "tumorboard.cli"]
+    children.start("web", [*cli, "serve", "--host", HOST, "--port", str(port)], env)
+    for number in range(args.workers):
+        children.start(f"worker-{number}", [*cli, "worker"], env)
+    base_url = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        children.check_alive()
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
+                return base_url
+        time.sleep(0.2)
+    raise BenchError(f"`tumorboard serve` did not become ready in {START_TIMEOUT:.0f} s")
+
+
+# --- the measurement ----------------------------------------------------------------------------
+
+
+def _case_body(number: int) -> dict[str, Any]:
+    return {
+        "patient": {
+            "mrn": f"BENCH-CP-{os.getpid()}-{number:04d}",
+            "given_name": "Ada",
+            "family_name": f"Benchpatient{number}",
+            "birth_date": "1961-05-17",
+            "sex": "female",
+        },
+        "disease_site": "breast",
+        "diagnosis": {"code": "C50.911", "system": "ICD-10-CM", "display": "Malignant neoplasm of breast"},
+        "histology": "Invasive ductal carcinoma",
+        "stage": {"system": "AJCC8", "t": "cT2", "n": "cN1", "m": "cM0", "group": "IIB"},
+        "ecog": 1,
+        "biomarkers": [{"name": "HER2", "value": "positive"}],
+        "summary": "Palpable mass, biopsy-proven.",
+        "question": "Neoadjuvant therapy before surgery?",
+    }
+
+
+def _recommendation(modalities: list[str]) -> dict[str, Any]:
+    return {
+        "intent": "curative",
+        "modalities": modalities,
+        "summary": "Neoadjuvant systemic therapy, then surgery, then radiotherapy.",
+        "guideline": {"name": "NCCN Breast", "version": "2026.1", "concordant": True},
+        "trial": {"id": "NCT01234567"},
+    }
+
+
+async def _ok(response: Any, status: int) -> Any:
+    answer = await response
+    if answer.status_code != status:
+        request = answer.request
+        raise BenchError(
+            f"{request.method} {request.url.path} answered {answer.status_code}: {answer.text[:300]}"
+        )
+    return answer.json()
+
+
+async def _arrange(client: httpx.AsyncClient, people: dict[str, tuple[str, str]], cases: int) -> list[str]:
+    """A meeting with `cases` cases, each missing only its radiation oncology recommendation."""
+    auth = {name: {"Authorization": f"Bearer {token}"} for name, (_, token) in people.items()}
+    board = await _ok(
+        client.post(
+            "/boards", json={"name": "Bench board", "disease_sites": ["breast"]}, headers=auth["coordinator"]
+        ),
+        201,
+    )
+    starts_at = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    meeting = await _ok(
+        client.post(
+            "/meetings",
+            json={"board_id": board["id"], "starts_at": starts_at, "capacity": 200, "duration_minutes": 1440},
+            headers=auth["coordinator"],
+        ),
+        201,
+    )
+    participants = [
+        {"user_id": people[name][0], "role": "chair" if name == "chair" else "reviewer"}
+        for name in ("chair", "surgeon", "radiation")
+    ]
+    await _ok(
+        client.put(
+            f"/meetings/{meeting['id']}/participants",
+            json={"participants": participants},
+            headers=auth["coordinator"],
+        ),
+        200,
+    )
+    case_ids = []
+    for number in range(cases):
+        case = await _ok(client.post("/cases", json=_case_body(number), headers=auth["presenter"]), 201)
+        move = client.put(
+            f"/cases/{case['id']}/meeting", json={"meeting_id": meeting["id"]}, headers=auth["coordinator"]
+        )
+        await _ok(move, 200)
+        for name in ("chair", "surgeon"):
+            plan = ["systemic_therapy", "surgery", "radiation"]
+            await _ok(
+                client.post(
+                    f"/cases/{case['id']}/recommendations", json=_recommendation(plan), headers=auth[name]
+                ),
+                201,
+            )
+        case_ids.append(case["id"])
+    return case_ids
+
+
+async def _wait_quiet(database_url: str) -> None:
+    """Until every outbox job is done (assignment jobs of the arrangement), so the burst starts idle."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + 120
+        while await conn.fetchval("SELECT count(*) FROM outbox WHERE done_at IS NULL"):
+            if time.monotonic() > deadline:
+                raise BenchError("the workers did not finish the arrangement's jobs in 120 s")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+async def _probe(client: httpx.AsyncClient, stop: asyncio.Event | None, count: int) -> list[float]:
+    """GET /health/live latencies (seconds), one request every PROBE_GAP_SECONDS: `count` of them,
+    or until `stop` is set."""
+    latencies: list[float] = []
+    while (stop is None and len(latencies) < count) or (stop is not None and not stop.is_set()):
+        started = time.perf_counter()
+        response = await client.get("/health/live")
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise BenchError(f"/health/live answered {response.status_code}")
+        await asyncio.sleep(PROBE_GAP_SECONDS)  # a steady trickle, not a flood
+    return latencies
+
+
+async def _watch(
+    database_url: str, client: httpx.AsyncClient, token: str, sent: dict[str, float], done: asyncio.Event
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Poll the database; fetch each document over HTTP as soon as it exists; time its 200."""
+    import asyncpg
+
+    headers = {"Authorization": f"Bearer {token}"}
+    html_ready: dict[str, float] = {}
+    pdf_ready: dict[str, float] = {}
+    fetching: set[asyncio.Task[None]] = set()
+
+    async def fetch(case_id: str, kind: str, into: dict[str, float]) -> None:
+        response = await client.get(f"/api/v1/cases/{case_id}/care-plan.{kind}", headers=headers)
+        if response.status_code != 200:
+            raise BenchError(f"GET care-plan.{kind} answered {response.status_code} once the row existed")
+        into[case_id] = time.perf_counter()
+
+    conn = await asyncpg.connect(database_url)
+    ids = list(sent)
+    seen_html: set[str] = set()
+    seen_pdf: set[str] = set()
+    deadline = time.monotonic() + BURST_TIMEOUT
+    try:
+        while len(seen_pdf) < len(ids):
+            if time.monotonic() > deadline:
+                raise BenchError(f"only {len(seen_pdf)} of {len(ids)} PDFs in {BURST_TIMEOUT:.0f} s")
+            rows = await conn.fetch(
+                "SELECT cp.case_id::text AS case_id, p.care_plan_id IS NOT NULL AS has_pdf"
+                " FROM care_plan cp LEFT JOIN care_plan_pdf p ON p.care_plan_id = cp.id"
+                " WHERE cp.case_id = ANY($1::uuid[])",
+                ids,
+            )
+            for row in rows:
+                case_id = row["case_id"]
+                for flag, seen, kind, into in (
+                    (True, seen_html, "html", html_ready),
+                    (row["has_pdf"], seen_pdf, "pdf", pdf_ready),
+                ):
+                    if flag and case_id not in seen:
+                        seen.add(case_id)
+                        task = asyncio.create_task(fetch(case_id, kind, into))
+                        fetching.add(task)
+            await asyncio.sleep(POLL_SECONDS)
+        await asyncio.gather(*fetching)
+    finally:
+        done.set()
+        await conn.close()
+    return html_ready, pdf_ready
+
+
+async def _burst(
+    base_url: str, database_url: str, people: dict[str, tuple[str, str]], case_ids: list[str], probes: int
+) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=len(case_ids) + 10)
+    async with (
+        httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60, limits=limits) as api,
+        httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as raw,
+        httpx.AsyncClient(base_url=base_url, timeout=60) as prober,
+    ):
+        await _probe(prober, None, 20)  # warm the connection
+        idle = await _probe(prober, None, probes)
+        radiation = {"Authorization": f"Bearer {people['radiation'][1]}"}
+        sent: dict[str, float] = {}
+
+        async def last_recommendation(case_id: str) -> None:
+            plan = ["systemic_therapy", "surgery", "radiation"]
+            await _ok(
+                api.post(f"/cases/{case_id}/recommendations", json=_recommendation(plan), headers=radiation),
+                201,
+            )
+            sent[case_id] = time.perf_counter()
+
+        finished = asyncio.Event()
+        probing = asyncio.create_task(_probe(prober, finished, 0))
+        burst_started = time.perf_counter()
+        await asyncio.gather(*(last_recommendation(case_id) for case_id in case_ids))
+        posted = time.perf_counter() - burst_started
+        html_ready, pdf_ready = await _watch(database_url, raw, people["presenter"][1], sent, finished)
+        loaded = await probing
+    stages = await _stages(database_url, case_ids)
+    html = [html_ready[c] - sent[c] for c in case_ids]
+    pdf = [pdf_ready[c] - sent[c] for c in case_ids]
+    return {
+        "posting_all_last_recommendations_s": round(posted, 3),
+        "html_ready_s": _spread(html),
+        "pdf_ready_s": _spread(pdf),
+        "all_pdfs_ready_after_s": round(max(pdf_ready.values()) - burst_started, 3),
+        **stages,
+        "probe_idle_ms": _spread([x * 1000 for x in idle]),
+        "probe_during_burst_ms": _spread([x * 1000 for x in loaded]),
+        "probe_ratio_median": round(statistics.median(loaded) / statistics.median(idle), 2),
+        "probe_ratio_p95": round(_percentile(loaded, 95) / _percentile(idle, 95), 2),
+    }
+
+
+async def _stages(database_url: str, case_ids: list[str]) -> dict[str, Any]:
+    """Where the time goes, on the database's clock, from the last recommendation's transaction:
+    its consolidation job handed to arq, that job started, and then the draft's PDF stored."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT extract(epoch FROM o.enqueued_at - r.updated_at)::float8 AS enqueued,"
+            "       extract(epoch FROM cp.generated_at - r.updated_at)::float8 AS job_started,"
+            "       extract(epoch FROM p.rendered_at - cp.generated_at)::float8 AS pdf_stored"
+            " FROM care_plan cp"
+            " JOIN recommendation r ON r.case_id = cp.case_id AND r.discipline = 'radiation_oncology'"
+            " JOIN care_plan_pdf p ON p.care_plan_id = cp.id"
+            " JOIN outbox o ON o.subject_id = cp.case_id AND o.job = 'consolidate_care_plan'"
+            " WHERE cp.case_id = ANY($1::uuid[])",
+            case_ids,
+        )
+    finally:
+        await conn.close()
+    return {
+        "consolidation_job_enqueued_after_s": _spread([row["enqueued"] for row in rows]),
+        "consolidation_job_started_after_s": _spread([row["job_started"] for row in rows]),
+        "pdf_stored_after_draft_s": _spread([row["pdf_stored"] for row in rows]),
+    }
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median": round(statistics.median(values), 3),
+        "p95": round(_percentile(values, 95), 3),
+        "max": round(max(values), 3),
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Start everything, arrange, measure the burst, stop everything; return the results."""
+    log_dir = RESULTS_DIR / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    load_average = [round(x, 2) for x in os.getloadavg()]
+    with contextlib.ExitStack() as stack:
+        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tumorboard-bench-")))
+        database_url, redis_url = stack.enter_context(_services(data_dir))
+        people = asyncio.run(_prepare(database_url))
+        children = Children(log_dir)
+        stack.callback(children.stop_all)
+        base_url = _start(args, children, database_url, redis_url)
+
+        async def measure() -> dict[str, Any]:
+            async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60) as client:
+                case_ids = await _arrange(client, people, args.cases)
+            await _wait_quiet(database_url)
+            return await _burst(base_url, database_url, people, case_ids, args.probes)
+
+        figures = asyncio.run(measure())
+        children.check_alive()
+    return {
+        "command": "python -m bench.care_plans " + " ".join(sys.argv[1:]),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cases": args.cases,
+        "worker_processes": args.workers,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_at_start": load_average,
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        **figures,
+        "targets_s": TARGETS_SECONDS,
+        "meets_targets": {
+            "html_median": figures["html_ready_s"]["median"] <= TARGETS_SECONDS["html_median"],
+            "pdf_median": figures["pdf_ready_s"]["median"] <= TARGETS_SECONDS["pdf_median"],
+        },
+    }
+
+
+def _print(results: dict[str, Any]) -> None:
+    print(
+        f"\n{results['cases']} cases consolidating at once, {results['worker_processes']} worker process(es),"
+        f" {results['machine']['cpus']} CPUs"
+    )
+    for key, label in (
+        ("html_ready_s", "last recommendation -> HTML ready"),
+        ("pdf_ready_s", "last recommendation -> PDF ready"),
+    ):
+        spread = results[key]
+        print(
+            f"  {label:36} median {spread['median']:.3f} s  p95 {spread['p95']:.3f} s"
+            f"  max {spread['max']:.3f} s"
+        )
+    idle, busy = results["probe_idle_ms"], results["probe_during_burst_ms"]
+    print(f"  GET /health/live idle {'':18} median {idle['median']:.2f} ms  p95 {idle['p95']:.2f} ms")
+    print(
+        f"  GET /health/live while PDFs render  median {busy['median']:.2f} ms  p95 {busy['p95']:.2f} ms"
+        f"  (ratio {results['probe_ratio_median']} median, {results['probe_ratio_p95']} p95)"
+    )
+    print(f"  targets: {results['targets_s']}  met: {results['meets_targets']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run, print, write the JSON results."""
+    args = _parser().parse_args(argv)
+    try:
+        results = run(args)
+    except BenchError as error:
+        print(f"bench.care_plans: {error}", file=sys.stderr)
+        return 2
+    _print(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(
+        f"  written to {args.output.relative_to(PROJECT_ROOT) if args.output.is_absolute() else args.output}"
+    )
+    return 1 if args.check and not all(results["meets_targets"].values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

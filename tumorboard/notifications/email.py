@@ -1,0 +1,92 @@
+"""Notification emails: a link and the case's reference, never patient data; sent over SMTP.
+
+An email is sent at most once per notification under normal operation: the job locks the
+notification row, sends, and records `emailed_at` in the same transaction. If a worker dies
+between the SMTP hand-off and the commit, the job runs again and the email goes out twice with
+the same Message-ID, which mail clients use to drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+from email.message import EmailMessage
+from uuid import UUID
+
+import asyncpg
+import jinja2
+
+from tumorboard.db import Record, queries
+from tumorboard.notifications.schemas import NotificationKind
+from tumorboard.notifications.service import care_plan_link, title
+from tumorboard.settings import TEMPLATES_DIR, Settings
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 20
+TEMPLATE_STEM = "email_care_plan_ready"
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def case_reference(case_id: UUID) -> str:
+    """The short case reference shown in subjects (the first block of its id)."""
+    return str(case_id).split("-", 1)[0]
+
+
+def compose(row: Record, settings: Settings) -> EmailMessage:
+    """The email for one notification row (recipient, kind, case, version)."""
+    kind = NotificationKind(row["kind"])
+    context = {
+        "recipient_name": row["full_name"],
+        "headline": title(kind, row["version"]),
+        "is_final": kind == NotificationKind.CARE_PLAN_FINAL,
+        "version": row["version"],
+        "case_id": str(row["case_id"]),
+        "link": settings.public_url + care_plan_link(row["case_id"], row["version"]),
+    }
+    message = EmailMessage()
+    message["Subject"] = f"{context['headline']}: case {case_reference(row['case_id'])}"
+    message["From"] = settings.smtp_from
+    message["To"] = row["email"]
+    domain = settings.smtp_from.rpartition("@")[2] or "tumorboard"
+    message["Message-ID"] = f"<notification-{row['id']}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_ENV.get_template(f"{TEMPLATE_STEM}.txt").render(context))
+    message.add_alternative(_ENV.get_template(f"{TEMPLATE_STEM}.html").render(context), subtype="html")
+    return message
+
+
+def deliver(message: EmailMessage, settings: Settings) -> None:
+    """Hand a message to the configured SMTP server (blocking: call it in a thread)."""
+    assert settings.smtp_host
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username and settings.smtp_password:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(message)
+
+
+async def send_notification_email(
+    conn: asyncpg.Connection, notification_id: UUID, settings: Settings
+) -> bool:
+    """Email one notification if SMTP is configured and it was not emailed yet; True when sent."""
+    if not settings.smtp_host:
+        return False
+    row = await queries.lock_notification_for_email(conn, id=notification_id)
+    if row is None or row["emailed_at"] is not None or not row["is_active"]:
+        return False
+    try:
+        await asyncio.to_thread(deliver, compose(row, settings), settings)
+    except smtplib.SMTPRecipientsRefused:
+        # A permanent refusal of this address: retrying cannot help, the inbox still has it.
+        log.warning("the SMTP server refused the recipient of notification %s", notification_id)
+        return False
+    await queries.mark_notification_emailed(conn, id=notification_id)
+    return True

@@ -1,0 +1,59 @@
+"""Server-rendered pages over the same services as the API: one router with HTML error pages, a
+session-cookie user, and the static assets (stylesheet, htmx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+
+from tumorboard.pages.admin import AdminPages
+from tumorboard.pages.auth import SignInPages
+from tumorboard.pages.boards import BoardPages
+from tumorboard.pages.care_plans import CarePlanPages
+from tumorboard.pages.case_form import CaseFormPages
+from tumorboard.pages.cases import CasePages
+from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
+from tumorboard.pages.filters import register_page_filters
+from tumorboard.pages.home import HomePage
+from tumorboard.pages.live import LivePages
+from tumorboard.pages.meeting_run import MeetingRunPages
+from tumorboard.pages.meetings import MeetingPages
+from tumorboard.pages.recommendations import RecommendationPages
+from tumorboard.pages.security import csrf_config
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+pages = Router(
+    path="/",
+    route_handlers=[
+        SignInPages,
+        HomePage,
+        CaseFormPages,
+        CasePages,
+        RecommendationPages,
+        CarePlanPages,
+        MeetingPages,
+        MeetingRunPages,
+        LivePages,
+        BoardPages,
+        AdminPages,
+    ],
+    dependencies={"user": Provide(provide_signed_in_user)},
+    exception_handlers=EXCEPTION_HANDLERS,
+    include_in_schema=False,
+)
+
+static = create_static_files_router(
+    path="/static",
+    directories=[STATIC_DIR],
+    cache_control=CacheControlHeader(max_age=3600, public=True),
+    include_in_schema=False,
+)
+
+ROUTES = [pages, static]
+
+__all__ = ["ROUTES", "csrf_config", "register_page_filters"]

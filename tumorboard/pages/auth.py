@@ -1,0 +1,90 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+
+from tumorboard import audit
+from tumorboard.auth.service import SESSION, authenticate, issue_token, revoke_token
+from tumorboard.errors import NotAuthenticated
+from tumorboard.pages.common import done, page, safe_next
+from tumorboard.pages.forms import text
+from tumorboard.pages.security import posted_from_this_site
+from tumorboard.settings import Settings
+from tumorboard.web import SESSION_COOKIE
+
+LOGIN_TEMPLATE = "login.html"
+MAX_CREDENTIAL = 200
+
+
+def session_cookie(settings: Settings, value: str, max_age: int | None = None) -> Cookie:
+    """The session cookie; it lives as long as the browser session, the server enforces idle expiry."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+class SignInPages(Controller):
+    """The sign-in form and signing out."""
+
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        next_page: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
+    ) -> Template:
+        """The sign-in form."""
+        return page(request, LOGIN_TEMPLATE, error=None, email="", next_page=safe_next(next_page))
+
+    @post("/login", status_code=303)
+    async def login(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
+    ) -> Response[Any]:
+        """Check the credentials, start a new session and go to the page asked for (home by default)."""
+        settings: Settings = state.settings
+        form = await request.form()
+        email, next_page = text(form, "email")[:MAX_CREDENTIAL], safe_next(text(form, "next"))
+        if not posted_from_this_site(request):
+            error = "Sign in from this site's own sign-in page."
+            return page(request, LOGIN_TEMPLATE, status_code=403, error=error, email="", next_page="/")
+        password = form.get("password", "")
+        try:
+            user_id = await authenticate(conn, email, str(password)[:MAX_CREDENTIAL])
+        except NotAuthenticated as refused:
+            if refused.audit:
+                await audit.record_refusal(conn, None, refused.audit)
+            error = "Invalid email or password."
+            return page(
+                request, LOGIN_TEMPLATE, status_code=401, error=error, email=email, next_page=next_page
+            )
+        if previous := request.cookies.get(SESSION_COOKIE):
+            await revoke_token(conn, previous)  # a sign-in always starts a fresh session
+        idle = timedelta(minutes=settings.session_idle_minutes)
+        token = await issue_token(conn, user_id, SESSION, idle)
+        return Redirect(next_page, status_code=303, cookies=[session_cookie(settings, token.access_token)])
+
+    @post("/logout", status_code=303)
+    async def logout(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
+    ) -> Response[Any]:
+        """End the session."""
+        if cookie := request.cookies.get(SESSION_COOKIE):
+            await revoke_token(conn, cookie)
+        response = done(request, "/login", "You have signed out.")
+        response.set_cookie(session_cookie(state.settings, "", 0))
+        return response

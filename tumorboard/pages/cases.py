@@ -1,0 +1,167 @@
+"""Case pages: the list, one case with its history, and the actions on it (withdraw, close, move)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Template
+
+from tumorboard.auth.access import participant_role
+from tumorboard.auth.schemas import User
+from tumorboard.care_plans.documents import label
+from tumorboard.cases import service
+from tumorboard.cases.schemas import Case, CaseMove
+from tumorboard.enums import CaseStatus, ParticipantRole, Role
+from tumorboard.errors import DomainError
+from tumorboard.meetings.service import list_meetings
+from tumorboard.pages import work
+from tumorboard.pages.common import attempt, done, page
+from tumorboard.pages.forms import decode, text
+from tumorboard.pages.schemas import TimelineEvent
+from tumorboard.recommendations.service import list_recommendations
+
+LIST_LIMIT = 50
+MOVE_CHOICES = 50
+STEPS = (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED, CaseStatus.DISCUSSED, CaseStatus.FINALIZED)
+
+
+def describe(event: TimelineEvent) -> str:
+    """One timeline step in words."""
+    who = event.actor_name or "the service"
+    if event.actor_discipline:
+        who += f" ({label(event.actor_discipline).lower()})"
+    known = {
+        ("create", "case"): f"Submitted by {who}",
+        ("assign", "case"): "Placed on a meeting's agenda",
+        ("move", "case"): f"Moved to a meeting by {who}",
+        ("withdraw", "case"): f"Withdrawn by {who}",
+        ("close_discussion", "case"): f"Discussion closed by {who}",
+        ("create", "recommendation"): f"Recommendation from {who}",
+        ("update", "recommendation"): f"Recommendation revised by {who}",
+        ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
+        ("sign", "care_plan"): f"Care plan signed by {who}",
+    }
+    return known.get(
+        (event.action, event.subject_type),
+        f"{label(event.action)} ({label(event.subject_type).lower()}) by {who}",
+    )
+
+
+class CasePages(Controller):
+    """Cases a user may see."""
+
+    include_in_schema = False
+
+    @get("/cases")
+    async def list_cases(
+        self,
+        request: Request[Any, Any, Any],
+        conn: asyncpg.Connection,
+        user: User,
+        status: CaseStatus | None = None,
+        mine: bool = False,
+        cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+    ) -> Template:
+        """The cases the user may see, newest first, a page at a time."""
+        found = await service.list_cases(
+            conn, user, status=status, meeting_id=None, mine=mine, limit=LIST_LIMIT, cursor=cursor
+        )
+        meetings = await work.meeting_briefs(conn, (case.meeting_id for case in found.items))
+        return page(
+            request,
+            "pages/cases.html",
+            user=user,
+            cases=found.items,
+            next_cursor=found.next_cursor,
+            meetings=meetings,
+            status=status,
+            mine=mine,
+            statuses=list(CaseStatus),
+        )
+
+    @get("/cases/{case_id:uuid}")
+    async def show(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> Template:
+        """A case: its data, where it stands, its history, the recommendations and its care plan."""
+        case = await service.get_case(conn, user, case_id)
+        recommendations = await list_recommendations(conn, user, case_id)
+        meeting = (await work.meeting_briefs(conn, [case.meeting_id])).get(case.meeting_id)  # type: ignore[arg-type]
+        role = await participant_role(conn, case.meeting_id, user.id)
+        # Which actions to offer; each one's service checks its own rules again.
+        movable = user.has_role(Role.COORDINATOR) and case.status in (
+            CaseStatus.SUBMITTED,
+            CaseStatus.SCHEDULED,
+        )
+        move_to = []
+        if movable:
+            coming = await list_meetings(conn, None, datetime.now(UTC), None, MOVE_CHOICES, None)
+            move_to = [m for m in coming.items if m.status == "scheduled" and m.id != case.meeting_id]
+        recommended = {r.discipline for r in recommendations}
+        return page(
+            request,
+            "pages/case.html",
+            user=user,
+            case=case,
+            meeting=meeting,
+            role=role,
+            recommendations=recommendations,
+            own=next((r for r in recommendations if r.author_id == user.id), None),
+            missing=[d for d in meeting.required_disciplines if d not in recommended] if meeting else [],
+            timeline=[(e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case_id)],
+            care_plan=await work.latest_care_plan(conn, case_id),
+            steps=STEPS,
+            may_withdraw=case.presenter_id == user.id
+            and case.status not in (CaseStatus.FINALIZED, CaseStatus.WITHDRAWN),
+            may_close=role == ParticipantRole.CHAIR and case.status == CaseStatus.SCHEDULED,
+            may_recommend=role is not None
+            and user.has_role(Role.REVIEWER)
+            and case.status in (CaseStatus.SCHEDULED, CaseStatus.DISCUSSED),
+            may_move=movable,
+            move_to=move_to,
+        )
+
+    @post("/cases/{case_id:uuid}/withdraw")
+    async def withdraw(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> Response[Any]:
+        """The presenter withdraws the case."""
+        result = await attempt(conn, lambda: service.withdraw_case(conn, user, case_id))
+        return _after(request, case_id, result, "Case withdrawn; it has left its meeting.")
+
+    @post("/cases/{case_id:uuid}/close-discussion")
+    async def close_discussion(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> Response[Any]:
+        """The chair ends the discussion; the care plan draft follows."""
+        result = await attempt(conn, lambda: service.close_discussion(conn, user, case_id))
+        message = "Discussion closed. The care plan draft is being prepared and will appear on this page."
+        return _after(request, case_id, result, message)
+
+    @post("/cases/{case_id:uuid}/meeting")
+    async def move(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> Response[Any]:
+        """A coordinator puts the case on a meeting by hand."""
+        form = await request.form()
+        if not text(form, "meeting_id"):
+            return done(request, f"/cases/{case_id}", "Choose a meeting first.", "error")
+
+        async def move() -> Case:
+            data = decode({"meeting_id": text(form, "meeting_id")}, CaseMove)
+            return await service.move_case(conn, user, case_id, data)
+
+        result = await attempt(conn, move)
+        return _after(request, case_id, result, "Case moved to the chosen meeting.")
+
+
+def _after(request: Request[Any, Any, Any], case_id: UUID, result: object, message: str) -> Response[Any]:
+    """Back to the case page, confirming the action or saying why it was refused."""
+    if isinstance(result, DomainError):
+        return done(request, f"/cases/{case_id}", result.detail, "error")
+    return done(request, f"/cases/{case_id}", message)

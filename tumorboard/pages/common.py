@@ -1,0 +1,182 @@
+"""What every page shares: the signed-in user, rendering with the flash message, redirects that
+confirm an action, refusals shown in the form, and error pages instead of JSON."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import asyncpg
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+from tumorboard.auth.schemas import User
+from tumorboard.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotReady
+from tumorboard.pages.flash import FLASH_COOKIE, Kind, clear_flash_cookie, flash_cookie, read_flash
+from tumorboard.validation import InvalidBody
+from tumorboard.web import SECURITY_HEADERS, provide_page_user
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ERROR_TEMPLATE = "pages/error.html"
+# Refusals a form shows next to what was typed. Denials (403) and unknown records (404) are not
+# caught: they reach the request's transaction, which rolls back and audits them, then an error page.
+FORM_REFUSALS = (InvalidBody, InvalidInput, Conflict, NotReady)
+_SECURITY_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class SignInRequired(Exception):
+    """No valid session: the visitor is sent to the sign-in form."""
+
+
+async def provide_signed_in_user(
+    request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
+) -> User:
+    """The signed-in user of a page; anyone else goes to the sign-in form."""
+    user = await provide_page_user(request, conn, state)
+    if user is None:
+        raise SignInRequired
+    return user
+
+
+def page(
+    request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
+) -> Template:
+    """A page, with the confirmation the previous action left for it (shown once).
+
+    Pages show patient data: browsers must not keep them (no disk cache, no back button after
+    signing out).
+    """
+    cookies = [clear_flash_cookie(request)] if FLASH_COOKIE in request.cookies else []
+    return Template(
+        template,
+        context={**context, "flash": read_flash(request)},
+        status_code=status_code,
+        cookies=cookies,
+        headers=NO_STORE,
+    )
+
+
+def done(request: Request[Any, Any, Any], url: str, message: str, kind: Kind = "success") -> Redirect:
+    """Go to a page after an action and confirm it there."""
+    return Redirect(url, status_code=303, cookies=[flash_cookie(request, message, kind)])
+
+
+async def attempt(conn: asyncpg.Connection, change: Callable[[], Awaitable[T]]) -> T | DomainError:
+    """Run a service call in a savepoint; a refusal a form can show is returned and leaves nothing behind."""
+    try:
+        async with conn.transaction():
+            return await change()
+    except FORM_REFUSALS as refused:
+        return refused
+
+
+def field_errors(refused: DomainError) -> dict[str, str]:
+    """The bad fields of a refusal by input name, each with its message."""
+    if isinstance(refused, InvalidBody):
+        pairs = [(error.key, error.message) for error in refused.errors]
+    elif isinstance(refused, InvalidInput):
+        pairs = [(refused.field, refused.message)]
+    else:
+        return {}
+    errors: dict[str, str] = {}
+    for key, message in pairs:
+        # "birth_date must not be in the future" under the birth date field reads "must not be ...".
+        name = key.rsplit(".", 1)[-1]
+        errors.setdefault(key, message.removeprefix(f"{name} "))
+    return errors
+
+
+def form_error(refused: DomainError) -> str:
+    """The sentence shown at the top of a refused form."""
+    if isinstance(refused, InvalidBody | InvalidInput):
+        return "Some fields need attention; each is marked below."
+    return refused.detail
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after signing in; anything else goes home."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    # Browsers read "/\\host" as "//host", another site; control characters have no place in a path.
+    foreign = parts.scheme or parts.netloc or target.startswith("//") or not target.startswith("/")
+    if foreign or any(char == "\\" or ord(char) < 32 for char in target):
+        return "/"
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exception handlers of the pages router: HTML and redirects where the API answers JSON.
+
+
+def sign_in_redirect(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Send a visitor without a session to the sign-in form, and back here afterwards."""
+    location = "/login"
+    path = request.url.path
+    if request.method == "GET" and path != "/":
+        query = f"?{request.url.query}" if request.url.query else ""
+        location += "?next=" + quote(path + query, safe="")
+    return Redirect(location, status_code=303, headers=_SECURITY_HEADERS)
+
+
+def _error_page(request: Request[Any, Any, Any], status_code: int, title: str, message: str) -> Response[Any]:
+    return Template(
+        ERROR_TEMPLATE,
+        context={"title": title, "message": message, "status_code": status_code, "flash": None},
+        status_code=status_code,
+        headers={**_SECURITY_HEADERS, **NO_STORE},
+    )
+
+
+def domain_error_page(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """A domain refusal as a page: denied, not found, or a conflict with its reason."""
+    if isinstance(exc, NotAuthenticated):
+        return sign_in_redirect(request, exc)
+    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible right now"}
+    return _error_page(request, exc.status_code, titles.get(exc.status_code, "Not possible"), exc.detail)
+
+
+def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Routing and protocol errors as pages, with fixed messages only."""
+    if isinstance(exc, PermissionDeniedException):
+        message = (
+            "This form has expired or was sent from another site. Go back, reload the page and try again."
+        )
+        return _error_page(request, 403, "Form expired", message)
+    if isinstance(exc, NotFoundException):
+        return _error_page(request, 404, "Not found", "There is no such page.")
+    if isinstance(exc, MethodNotAllowedException):
+        return _error_page(request, 405, "Not possible", "This page cannot be used that way.")
+    if isinstance(exc, ValidationException):
+        return _error_page(request, 400, "Invalid address", "The address of this page is not valid.")
+    return _error_page(request, exc.status_code, "Error", str(exc.detail))
+
+
+def internal_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An unexpected failure: logged by type and code location only, since messages may hold data."""
+    where = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
+    log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.scope["path"], where)
+    return _error_page(request, 500, "Something went wrong", "The error was logged. Please try again.")
+
+
+EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
+    SignInRequired: sign_in_redirect,
+    DomainError: domain_error_page,
+    HTTPException: http_error_page,
+    ValidationException: http_error_page,  # the app maps it to JSON; the most specific handler wins
+    Exception: internal_error_page,
+}

@@ -1,0 +1,96 @@
+"""Jinja filters for the pages: times in the service's time zone, form values, role names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from tumorboard.care_plans.documents import label, register_filters
+from tumorboard.enums import Discipline, DiseaseSite, Intent, Modality, ParticipantRole, Role, Urgency
+from tumorboard.settings import Settings
+
+# The options of every select, radio group and checkbox list: (API value, label) pairs.
+CHOICES: dict[str, list[tuple[str, str]]] = {
+    "disease_site": [(str(v), label(v)) for v in DiseaseSite],
+    "discipline": [(str(v), label(v)) for v in Discipline],
+    "urgency": [(str(v), label(v)) for v in Urgency],
+    "modality": [(str(v), label(v)) for v in Modality],
+    "intent": [(str(v), label(v)) for v in Intent],
+    "role": [(str(v), label(v)) for v in Role],
+    "participant_role": [(str(v), label(v)) for v in ParticipantRole],
+    "sex": [("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown")],
+    "diagnosis_system": [("ICD-10-CM", "ICD-10-CM"), ("ICD-O-3", "ICD-O-3")],
+    "ecog": [(str(n), str(n)) for n in range(5)],
+}
+
+
+@lru_cache(maxsize=8)
+def zone_of(name: str) -> ZoneInfo:
+    """The time zone pages show times in and read form times in (TUMORBOARD_TIME_ZONE)."""
+    return ZoneInfo(name)
+
+
+def when(value: datetime | None, zone: ZoneInfo) -> str:
+    """A moment as people read it: ``Tue 10 Mar 2026, 14:00``."""
+    if value is None:
+        return "—"
+    return value.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
+
+
+def clock(value: datetime | None, zone: ZoneInfo) -> str:
+    """A time of day as ``14:30``."""
+    return "—" if value is None else value.astimezone(zone).strftime("%H:%M")
+
+
+def day(value: date | datetime | None, zone: ZoneInfo) -> str:
+    """A date as ``10 Mar 2026``."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(zone)
+    return value.strftime("%d %b %Y")
+
+
+def input_datetime(value: Any, zone: ZoneInfo) -> str:
+    """A value for a datetime-local input: a moment in the service's zone, or the text as typed."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, str) and "+" in value[10:]:
+        try:
+            return input_datetime(datetime.fromisoformat(value), zone)
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
+_FIELD_WORDS = {"mrn": "MRN", "t": "T", "n": "N", "m": "M", "ecog": "ECOG", "id": "NCT number", "url": "URL"}
+
+
+def field_label(key: str) -> str:
+    """An input name as a person reads it: ``biomarkers.1.value`` -> ``Biomarkers 2 value``."""
+    words = []
+    for part in key.split("."):
+        if part.isdigit():
+            words.append(str(int(part) + 1))
+        else:
+            words.extend(_FIELD_WORDS.get(word, word) for word in part.split("_"))
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def register_page_filters(env: jinja2.Environment, settings: Settings) -> None:
+    """Register the document filters and the page ones (``when``, ``day``, ``clock``, ``input_datetime``,
+    ``field_label``) and globals on an environment."""
+    register_filters(env)
+    zone = zone_of(settings.time_zone)
+    env.filters["when"] = lambda value: when(value, zone)
+    env.filters["day"] = lambda value: day(value, zone)
+    env.filters["clock"] = lambda value: clock(value, zone)
+    env.filters["input_datetime"] = lambda value: input_datetime(value, zone)
+    env.filters["field_label"] = field_label
+    env.globals["time_zone"] = settings.time_zone
+    env.globals["choices"] = CHOICES

@@ -1,0 +1,108 @@
+"""The live agenda: server-sent events that redraw a meeting's agenda as recommendations arrive.
+
+The stream polls a digest of the agenda every two seconds on a pooled connection it holds only for
+that query, and sends the redrawn agenda when the digest changes. Each stream ends after a minute;
+the browser reconnects at once (sending the last digest as Last-Event-ID), which re-checks the
+session and access, keeps proxies from cutting an idle stream, and lets the server shut down
+promptly. Reconnecting does not extend the session: an open meeting page does not keep an idle
+user signed in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from tumorboard import audit
+from tumorboard.auth.schemas import User
+from tumorboard.auth.service import SESSION, resolve_token
+from tumorboard.errors import DomainError, NotAuthenticated
+from tumorboard.meetings.service import get_meeting
+from tumorboard.pages import work
+from tumorboard.pages.meetings import AGENDA_TEMPLATE, agenda_context
+from tumorboard.web import SESSION_COOKIE
+
+POLL_SECONDS = 2.0
+STREAM_SECONDS = 60.0
+Render = Callable[[dict[str, Any]], str]
+
+
+async def provide_live_user(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> User:
+    """The signed-in user of a live stream, without sliding the session's idle expiry."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise NotAuthenticated("Sign in first")
+    user = await resolve_token(conn, cookie, SESSION)
+    request.state.user_id = user.id
+    return user
+
+
+def refusal_as_text(request: Request[Any, Any, Any], exc: DomainError) -> Response[str]:
+    """A refused stream answers with a short text the page does not swap in (it keeps its agenda)."""
+    return Response(exc.detail, status_code=exc.status_code, media_type="text/plain")
+
+
+async def agenda_updates(
+    pool: asyncpg.Pool, render: Render, user: User, meeting_id: UUID, last: str | None
+) -> AsyncGenerator[ServerSentEventMessage]:
+    """The agenda, redrawn each time its digest changes, for about a minute."""
+    deadline = time.monotonic() + STREAM_SECONDS
+    while time.monotonic() < deadline:
+        async with pool.acquire() as conn:
+            fingerprint = await work.live_agenda_fingerprint(conn, meeting_id)
+        if fingerprint is None:
+            return
+        if fingerprint != last:
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    meeting = await get_meeting(conn, user, meeting_id)
+                    html = render(await agenda_context(conn, user, meeting))
+            except DomainError as refused:  # no longer a participant: record it and stop
+                if refused.audit:
+                    async with pool.acquire() as conn:
+                        await audit.record_refusal(conn, user.id, refused.audit)
+                return
+            yield ServerSentEventMessage(data=html, id=fingerprint)
+            last = fingerprint
+        await asyncio.sleep(POLL_SECONDS)
+
+
+class LivePages(Controller):
+    """Live updates of a meeting's agenda."""
+
+    include_in_schema = False
+
+    @get(
+        "/meetings/{meeting_id:uuid}/live",
+        dependencies={"user": Provide(provide_live_user)},
+        exception_handlers={DomainError: refusal_as_text},
+    )
+    async def live_agenda(
+        self,
+        request: Request[Any, Any, Any],
+        conn: asyncpg.Connection,
+        user: User,
+        state: State,
+        meeting_id: UUID,
+        since: Annotated[str | None, Parameter(max_length=64)] = None,
+    ) -> ServerSentEvent:
+        """Stream the agenda of a meeting the user may see; nothing is sent until it changes."""
+        await get_meeting(conn, user, meeting_id)  # checks access now, in the request's transaction
+        engine = request.app.template_engine
+        assert engine is not None
+        template = engine.get_template(AGENDA_TEMPLATE)
+        last = request.headers.get("last-event-id") or since
+        updates = agenda_updates(
+            state.pool, lambda context: template.render(**context), user, meeting_id, last
+        )
+        return ServerSentEvent(updates)

@@ -1,0 +1,70 @@
+"""Running a meeting from its page: starting it, recording who attended, closing it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, post
+
+from tumorboard.auth.schemas import User
+from tumorboard.errors import DomainError
+from tumorboard.meetings import attendance
+from tumorboard.meetings.schemas import AttendancePut, Meeting
+from tumorboard.pages.common import attempt, done
+from tumorboard.pages.forms import decode
+
+ATTENDANCE_FIELD = "attendance."
+
+
+def attendance_body(form: Any) -> dict[str, Any]:
+    """The posted attendance radios (``attendance.<user id>`` = status) as a PUT attendance body."""
+    recorded = []
+    for name in form:
+        value = form.get(name)
+        if name.startswith(ATTENDANCE_FIELD) and isinstance(value, str) and value:
+            recorded.append({"user_id": name.removeprefix(ATTENDANCE_FIELD), "status": value})
+    return {"attendance": recorded}
+
+
+def _back(request: Request[Any, Any, Any], meeting_id: UUID, result: object, message: str) -> Response[Any]:
+    """Back to the meeting page, confirming the action or saying why it was refused."""
+    if isinstance(result, DomainError):
+        return done(request, f"/meetings/{meeting_id}", result.detail, "error")
+    return done(request, f"/meetings/{meeting_id}", message)
+
+
+class MeetingRunPages(Controller):
+    """The chair's (or a coordinator's) controls during the meeting."""
+
+    include_in_schema = False
+
+    @post("/meetings/{meeting_id:uuid}/start")
+    async def start(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Response[Any]:
+        """Open the meeting: quorum now counts who is present."""
+        result = await attempt(conn, lambda: attendance.start_meeting(conn, user, meeting_id))
+        return _back(request, meeting_id, result, "Meeting started. Record who is present below.")
+
+    @post("/meetings/{meeting_id:uuid}/attendance")
+    async def record(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Response[Any]:
+        """Record who attended."""
+        body = attendance_body(await request.form())
+
+        async def record() -> Meeting:
+            return await attendance.record_attendance(conn, user, meeting_id, decode(body, AttendancePut))
+
+        result = await attempt(conn, record)
+        return _back(request, meeting_id, result, "Attendance saved.")
+
+    @post("/meetings/{meeting_id:uuid}/close")
+    async def close(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Response[Any]:
+        """End the meeting."""
+        result = await attempt(conn, lambda: attendance.close_meeting(conn, user, meeting_id))
+        return _back(request, meeting_id, result, "Meeting closed.")

@@ -1,0 +1,230 @@
+"""Meeting pages: the list, scheduling, the meeting with its live agenda, participants, cancelling."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.response import Template
+
+from tumorboard.auth.access import participant_role, require_role
+from tumorboard.auth.schemas import User
+from tumorboard.auth.service import list_users
+from tumorboard.boards.service import list_boards
+from tumorboard.care_plans.documents import label
+from tumorboard.enums import ParticipantRole, Role
+from tumorboard.errors import DomainError
+from tumorboard.meetings import service
+from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
+from tumorboard.pages import work
+from tumorboard.pages.common import attempt, done, field_errors, form_error, page
+from tumorboard.pages.filters import input_datetime, zone_of
+from tumorboard.pages.forms import (
+    compact,
+    decode,
+    flatten,
+    local_datetime,
+    number,
+    optional,
+    text,
+    texts,
+)
+
+USERS_PAGE = 200
+MAX_USER_PAGES = 25
+AGENDA_TEMPLATE = "pages/meeting_agenda.html"
+
+
+def meeting_body(form: Any, time_zone: str) -> dict[str, Any]:
+    """The posted form shaped like a POST /meetings body; times read in the service's time zone."""
+    zone = zone_of(time_zone)
+    body = {
+        "board_id": text(form, "board_id"),
+        "starts_at": local_datetime(form, "starts_at", zone) or "",
+        "duration_minutes": number(form, "duration_minutes"),
+        "location": optional(form, "location"),
+        "video_url": optional(form, "video_url"),
+        "capacity": number(form, "capacity"),
+        "submission_deadline": local_datetime(form, "submission_deadline", zone),
+    }
+    return compact(body)
+
+
+def participants_body(form: Any) -> dict[str, Any]:
+    """The chosen chair and reviewers as a participant list; a chair ticked as reviewer counts once."""
+    chair = text(form, "chair")
+    listed = [{"user_id": chair, "role": ParticipantRole.CHAIR}] if chair else []
+    listed += [
+        {"user_id": reviewer, "role": ParticipantRole.REVIEWER}
+        for reviewer in dict.fromkeys(texts(form, "reviewers"))
+        if reviewer != chair
+    ]
+    return {"participants": listed}
+
+
+async def all_users(conn: asyncpg.Connection) -> list[User]:
+    """Every user by name, read page by page through the user service."""
+    users: list[User] = []
+    cursor = None
+    for _ in range(MAX_USER_PAGES):
+        found = await list_users(conn, USERS_PAGE, cursor)
+        users.extend(found.items)
+        if (cursor := found.next_cursor) is None:
+            break
+    return users
+
+
+async def agenda_context(conn: asyncpg.Connection, user: User, meeting: Meeting) -> dict[str, Any]:
+    """What the agenda fragment shows: cases, progress per discipline, and the viewer's part."""
+    role = await participant_role(conn, meeting.id, user.id)
+    return {
+        "meeting": meeting,
+        "progress": await work.agenda_progress(conn, meeting.id, user.id),
+        "role": role,
+        "may_recommend": role is not None and user.has_role(Role.REVIEWER),
+    }
+
+
+class MeetingPages(Controller):
+    """Board meetings."""
+
+    include_in_schema = False
+
+    @get("/meetings")
+    async def list_meetings(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
+    ) -> Template:
+        """Coordinators see every open meeting with fill and quorum; others, the meetings they are in."""
+        if user.has_role(Role.COORDINATOR):
+            context: dict[str, Any] = {"open_meetings": await work.open_meetings_with_quorum(conn, user)}
+        else:
+            context = {"my_meetings": await work.my_meetings(conn, user)}
+        return page(request, "pages/meetings.html", user=user, **context)
+
+    @get("/meetings/new")
+    async def new_meeting(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
+    ) -> Template:
+        """The scheduling form."""
+        defaults = {"duration_minutes": "60", "capacity": "10"}
+        return page(request, "pages/meeting_form.html", **await _form_context(conn, user, defaults))
+
+    @post("/meetings")
+    async def create(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, state: State
+    ) -> Response[Any]:
+        """Schedule the meeting, then choose its participants."""
+        form = await request.form()
+        body = meeting_body(form, state.settings.time_zone)
+        result = await attempt(conn, lambda: _create(conn, user, body))
+        if isinstance(result, DomainError):
+            zone = zone_of(state.settings.time_zone)
+            values = flatten(body)
+            for name in ("starts_at", "submission_deadline"):
+                values[name] = input_datetime(values.get(name), zone)  # as the input shows it
+            context = await _form_context(conn, user, values, result)
+            return page(request, "pages/meeting_form.html", status_code=result.status_code, **context)
+        return done(
+            request, f"/meetings/{result.id}/participants", "Meeting scheduled. Now choose who takes part."
+        )
+
+    @get("/meetings/{meeting_id:uuid}")
+    async def show(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Template:
+        """The meeting with its agenda; the agenda follows recommendations live while the page is open."""
+        meeting = await service.get_meeting(conn, user, meeting_id)
+        return page(
+            request,
+            "pages/meeting.html",
+            user=user,
+            fingerprint=await work.live_agenda_fingerprint(conn, meeting_id),
+            **await agenda_context(conn, user, meeting),
+        )
+
+    @get("/meetings/{meeting_id:uuid}/participants")
+    async def edit_participants(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Template:
+        """Choose the chair and the reviewers."""
+        meeting = await service.get_meeting(conn, user, meeting_id)
+        chair = next((p.user_id for p in meeting.participants if p.role == ParticipantRole.CHAIR), None)
+        reviewers = {str(p.user_id) for p in meeting.participants if p.role == ParticipantRole.REVIEWER}
+        context = await _participants_context(conn, user, meeting, str(chair or ""), reviewers)
+        return page(request, "pages/participants_form.html", **context)
+
+    @post("/meetings/{meeting_id:uuid}/participants")
+    async def save_participants(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Response[Any]:
+        """Replace the participant list; waiting cases are then offered to the meeting."""
+        form = await request.form()
+        body = participants_body(form)
+
+        async def replace() -> Meeting:
+            return await service.replace_participants(conn, user, meeting_id, decode(body, ParticipantsPut))
+
+        result = await attempt(conn, replace)
+        if isinstance(result, DomainError):
+            meeting = await service.get_meeting(conn, user, meeting_id)
+            chosen = set(texts(form, "reviewers"))
+            context = await _participants_context(conn, user, meeting, text(form, "chair"), chosen, result)
+            return page(request, "pages/participants_form.html", status_code=result.status_code, **context)
+        missing = ", ".join(label(d).lower() for d in result.quorum.missing)
+        quorum = f"Quorum is missing {missing}." if missing else "Quorum is complete."
+        return done(request, f"/meetings/{meeting_id}", f"Participants saved. {quorum}")
+
+    @post("/meetings/{meeting_id:uuid}/cancel")
+    async def cancel(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Response[Any]:
+        """Cancel the meeting; its cases go back to waiting and are placed again."""
+        result = await attempt(conn, lambda: service.cancel_meeting(conn, user, meeting_id))
+        if isinstance(result, DomainError):
+            return done(request, f"/meetings/{meeting_id}", result.detail, "error")
+        return done(
+            request, f"/meetings/{meeting_id}", "Meeting cancelled. Its cases are being placed again."
+        )
+
+
+async def _create(conn: asyncpg.Connection, user: User, body: dict[str, Any]) -> Meeting:
+    return await service.create_meeting(conn, user, decode(body, MeetingCreate))
+
+
+async def _form_context(
+    conn: asyncpg.Connection, user: User, values: dict[str, str], refused: DomainError | None = None
+) -> dict[str, Any]:
+    boards = await list_boards(conn)
+    return {
+        "user": user,
+        "boards": [(str(board.id), board.name) for board in boards],
+        "values": values,
+        "errors": field_errors(refused) if refused else {},
+        "error": form_error(refused) if refused else None,
+        "may_schedule": user.has_role(Role.COORDINATOR),
+    }
+
+
+async def _participants_context(
+    conn: asyncpg.Connection,
+    user: User,
+    meeting: Meeting,
+    chair: str,
+    reviewers: set[str],
+    refused: DomainError | None = None,
+) -> dict[str, Any]:
+    require_role(user, Role.COORDINATOR, action="update", subject_type="meeting", subject_id=meeting.id)
+    users = await all_users(conn)
+    return {
+        "user": user,
+        "meeting": meeting,
+        "people": users,
+        "reviewer_people": [u for u in users if Role.REVIEWER in u.roles],
+        "chair": chair,
+        "reviewers": reviewers,
+        "error": refused.detail if refused else None,
+        "errors": field_errors(refused) if refused else {},
+    }

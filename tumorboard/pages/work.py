@@ -1,0 +1,129 @@
+"""Read-only service functions behind the pages: each user's work, a case's timeline, agenda progress.
+
+They cover what no domain service offers yet (a reviewer's coming meetings, a case's history). Rules
+stay in the domains: quorum comes from the meetings service, access from the shared access rules,
+and every patient record shown is audited as read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from tumorboard import audit
+from tumorboard.auth.access import require_role
+from tumorboard.auth.schemas import User
+from tumorboard.db import fetch_all, queries
+from tumorboard.enums import CaseStatus, Role
+from tumorboard.meetings.quorum import quorum
+from tumorboard.pages.schemas import (
+    AgendaCaseForParticipant,
+    AgendaProgress,
+    CarePlanBrief,
+    DraftAwaitingChair,
+    MeetingBrief,
+    MeetingFill,
+    ParticipantMeeting,
+    TimelineEvent,
+)
+
+# A meeting stays on people's pages until a day after it ended, so late recommendations still show.
+OPEN_MEETING_GRACE = timedelta(days=1)
+HOME_LIMIT = 200
+
+
+async def cases_on_my_meetings(conn: asyncpg.Connection, user: User) -> list[AgendaCaseForParticipant]:
+    """Cases on the open meetings the user takes part in, those awaiting the user's recommendation first."""
+    rows = await fetch_all(
+        queries.list_cases_on_users_open_meetings(
+            conn, user_id=user.id, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT
+        )
+    )
+    may_recommend = user.has_role(Role.REVIEWER)
+    cases = [
+        msgspec.convert(
+            {
+                **dict(row),
+                "awaits_recommendation": may_recommend
+                and row["status"] == CaseStatus.SCHEDULED
+                and row["recommendation_id"] is None,
+            },
+            AgendaCaseForParticipant,
+        )
+        for row in rows
+    ]
+    cases.sort(key=lambda case: not case.awaits_recommendation)  # stable: meeting order within each group
+    await audit.record_reads(conn, user.id, "case", [case.id for case in cases])
+    return cases
+
+
+async def my_meetings(conn: asyncpg.Connection, user: User) -> list[ParticipantMeeting]:
+    """The open meetings the user takes part in, chair or reviewer."""
+    rows = await fetch_all(
+        queries.list_users_open_meetings(conn, user_id=user.id, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT)
+    )
+    return [msgspec.convert(dict(row), ParticipantMeeting) for row in rows]
+
+
+async def drafts_awaiting_my_signature(conn: asyncpg.Connection, user: User) -> list[DraftAwaitingChair]:
+    """Care plan drafts on meetings the user chairs, oldest first."""
+    rows = await fetch_all(queries.list_drafts_awaiting_chair(conn, user_id=user.id, limit=HOME_LIMIT))
+    drafts = [msgspec.convert(dict(row), DraftAwaitingChair) for row in rows]
+    await audit.record_reads(conn, user.id, "case", [draft.case_id for draft in drafts])
+    return drafts
+
+
+async def open_meetings_with_quorum(conn: asyncpg.Connection, user: User) -> list[MeetingFill]:
+    """Every open meeting with its agenda fill and quorum (coordinators)."""
+    require_role(user, Role.COORDINATOR, action="list", subject_type="meeting")
+    rows = await fetch_all(
+        queries.list_open_meetings_with_disciplines(conn, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT)
+    )
+    meetings = []
+    for row in rows:
+        fields = dict(row)
+        required, disciplines = fields.pop("required_disciplines"), fields.pop("disciplines")
+        fields["quorum"] = msgspec.to_builtins(quorum(required, disciplines))
+        meetings.append(msgspec.convert(fields, MeetingFill))
+    return meetings
+
+
+async def meeting_briefs(conn: asyncpg.Connection, ids: Iterable[UUID | None]) -> dict[UUID, MeetingBrief]:
+    """Date, place and board of the given meetings, by id."""
+    wanted = sorted({meeting_id for meeting_id in ids if meeting_id is not None})
+    if not wanted:
+        return {}
+    rows = await fetch_all(queries.list_meeting_briefs(conn, ids=wanted))
+    return {row["id"]: msgspec.convert(dict(row), MeetingBrief) for row in rows}
+
+
+async def case_timeline(conn: asyncpg.Connection, case_id: UUID) -> list[TimelineEvent]:
+    """A case's history, oldest first (callers check access to the case first)."""
+    rows = await fetch_all(queries.list_case_timeline_events(conn, case_id=case_id))
+    return [msgspec.convert(dict(row), TimelineEvent) for row in rows]
+
+
+async def latest_care_plan(conn: asyncpg.Connection, case_id: UUID) -> CarePlanBrief | None:
+    """Version and status of a case's latest care plan (callers check access to the case first)."""
+    row = await queries.get_latest_care_plan_brief(conn, case_id=case_id)
+    return msgspec.convert(dict(row), CarePlanBrief) if row else None
+
+
+async def agenda_progress(
+    conn: asyncpg.Connection, meeting_id: UUID, user_id: UUID
+) -> dict[UUID, AgendaProgress]:
+    """Per agenda case: disciplines that recommended, the viewer's own recommendation, care plan status."""
+    rows = await fetch_all(
+        queries.list_agenda_recommendation_progress(conn, meeting_id=meeting_id, user_id=user_id)
+    )
+    return {row["case_id"]: msgspec.convert(dict(row), AgendaProgress) for row in rows}
+
+
+async def live_agenda_fingerprint(conn: asyncpg.Connection, meeting_id: UUID) -> str | None:
+    """A digest that changes whenever the live agenda of a meeting should be redrawn."""
+    fingerprint: str | None = await queries.get_live_agenda_fingerprint(conn, meeting_id=meeting_id)
+    return fingerprint
