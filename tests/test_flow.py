@@ -1,9 +1,11 @@
-"""The whole path, over HTTP with a real worker: submitted case to signed care plan."""
+"""The whole path, over HTTP with real workers: submitted case to signed care plan, the presenter's
+inbox, the follow-up on implementation and the board's report."""
 
 from __future__ import annotations
 
 import io
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -76,9 +78,10 @@ async def test_case_goes_from_submission_to_signed_care_plan(
         response = await client.get(f"/cases/{case['id']}/care-plan.pdf", headers=team.presenter.headers)
         return response.content if response.status_code == 200 else None
 
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(await eventually(final_pdf))).pages)
-    assert case["patient"]["mrn"] in text
-    assert signed["content_hash"] in text.replace("\n", "")
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(await eventually(final_pdf))).pages]
+    for number, page in enumerate(pages, start=1):
+        assert case["patient"]["mrn"] in page and f"Page {number} of {len(pages)}" in page
+    assert signed["content_hash"] in "".join(pages).replace("\n", "").replace(" ", "")
 
     stale = await client.put(
         f"/recommendations/{created['id']}",
@@ -86,3 +89,29 @@ async def test_case_goes_from_submission_to_signed_care_plan(
         headers=team.radiation.headers,
     )
     assert stale.status_code == 409
+
+    inbox = await api.ok(client.get("/me/notifications", headers=team.presenter.headers), 200)
+    assert [(n["kind"], n["version"]) for n in inbox["items"]] == [
+        ("care_plan_final", 1),
+        ("care_plan_draft", 1),
+    ]
+
+    followed = await api.ok(
+        client.put(
+            f"/cases/{case['id']}/care-plan/follow-up",
+            json={"implementation": "partly", "reason": "comorbidity_or_fitness"},
+            headers=team.presenter.headers,
+        ),
+        200,
+    )
+    assert followed["version"] == 1
+    today = datetime.now(UTC).date()
+    period = f"from={today}&to={today + timedelta(days=30)}"
+    report = await api.ok(
+        client.get(
+            f"/reports/care-plan-follow-up?board_id={board['id']}&{period}", headers=team.coordinator.headers
+        ),
+        200,
+    )
+    assert (report["signed_plans"], report["non_implementation_rate"]) == (1, 1.0)
+    assert report["reasons"]["comorbidity_or_fitness"] == 1

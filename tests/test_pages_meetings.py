@@ -206,7 +206,7 @@ async def test_the_coordinator_cancels_a_meeting_from_its_page(server: str, api:
         assert "Cancelled" in text_of(shown)
         again = await browser.post(f"/meetings/{meeting['id']}/cancel")
         assert flash_of(await browser.get(again.headers["location"])) == (
-            "The meeting is cancelled and cannot be cancelled"
+            "The meeting is already cancelled"
         )
 
 

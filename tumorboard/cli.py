@@ -91,7 +91,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=settings.trust_proxy_headers,
         log_level=settings.log_level.lower(),
     )
 

@@ -26,6 +26,7 @@ class Settings:
     db_pool_max: int = 10
     log_level: str = "INFO"
     password: str | None = None
+    trust_proxy_headers: bool = False
     secret_key: str | None = None
     time_zone: str = "UTC"
     # Care plan emails: sent only when smtp_host is set; links point at public_url.
@@ -54,6 +55,7 @@ class Settings:
             db_pool_max=int(env.get("TUMORBOARD_DB_POOL_MAX", "10")),
             log_level=env.get("TUMORBOARD_LOG_LEVEL", "INFO"),
             password=env.get("TUMORBOARD_PASSWORD") or None,
+            trust_proxy_headers=env.get("TUMORBOARD_TRUST_PROXY_HEADERS", "0") == "1",
             secret_key=env.get("TUMORBOARD_SECRET_KEY") or None,
             time_zone=env.get("TUMORBOARD_TIME_ZONE") or "UTC",
             public_url=(env.get("TUMORBOARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),

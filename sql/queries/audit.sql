@@ -8,10 +8,3 @@ VALUES (:actor_id, :action, :subject_type, :subject_id, :outcome);
 INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
 SELECT :actor_id, 'read', :subject_type, subject_id, 'allowed'
 FROM unnest(:subject_ids::uuid[]) AS subject_id;
-
--- name: list_audit_events
--- The trail for one record, oldest first.
-SELECT id, occurred_at, actor_id, action, subject_type, subject_id, outcome
-FROM audit_event
-WHERE subject_type = :subject_type AND subject_id = :subject_id
-ORDER BY id;

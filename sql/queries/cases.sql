@@ -44,17 +44,27 @@ FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
 WHERE c.id = :id;
 
--- name: get_case_for_caller^
--- One case with its patient, and whether the caller takes part in its meeting.
-SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
-       c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
-       c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
-       EXISTS (SELECT 1 FROM meeting_participant mp
-               WHERE mp.meeting_id = c.meeting_id AND mp.user_id = :user_id) AS caller_participates
-FROM patient_case c
-JOIN patient p ON p.id = c.patient_id
-WHERE c.id = :id;
+-- name: read_case_for_caller^
+-- One case with its patient and whether the caller may see it (coordinators, its presenter, its
+-- meeting's participants, as in list_cases); an allowed read is audited in the same statement,
+-- since this is the hottest read (see docs/benchmarks.md).
+WITH found AS (
+    SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
+           c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
+           c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+           p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
+           (:sees_all
+            OR c.presenter_id = :user_id
+            OR EXISTS (SELECT 1 FROM meeting_participant mp
+                       WHERE mp.meeting_id = c.meeting_id AND mp.user_id = :user_id)) AS caller_may_view
+    FROM patient_case c
+    JOIN patient p ON p.id = c.patient_id
+    WHERE c.id = :id
+), audit_row AS (
+    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
+    SELECT :user_id, :action, 'case', id, 'allowed' FROM found WHERE caller_may_view
+)
+SELECT * FROM found;
 
 -- name: lock_case^
 -- Lock a case before changing its state (cases before meetings, always).
@@ -81,21 +91,6 @@ WHERE (:sees_all
        OR (c.created_at, c.id) < (:before_created_at, :before_id::uuid))
 ORDER BY c.created_at DESC, c.id DESC
 LIMIT :limit;
-
--- name: move_case!
--- Put a case on a meeting chosen by a coordinator.
-UPDATE patient_case
-SET meeting_id = :meeting_id, status = 'scheduled', assignment_note = NULL, updated_at = now()
-WHERE id = :id;
-
--- name: get_meeting_for_move^
--- A meeting's state and whether its board covers a disease site, locked for a move.
-SELECT m.id, m.status, m.starts_at, m.case_count, m.capacity,
-       :disease_site = ANY (b.disease_sites) AS covers_site
-FROM meeting m
-JOIN board b ON b.id = m.board_id
-WHERE m.id = :id
-FOR UPDATE OF m;
 
 -- name: withdraw_case!
 -- The presenter withdraws a case; it leaves its meeting's count.

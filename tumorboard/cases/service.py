@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from tumorboard import audit, outbox
-from tumorboard.auth.access import can_view_case, participant_role, require_role
+from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import User
 from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.db import Record, fetch_all, queries
@@ -115,19 +115,19 @@ async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
 
 async def get_case(conn: asyncpg.Connection, user: User, case_id: UUID, *, action: str = "read") -> Case:
     """A case for a caller allowed to see it; the read is audited."""
-    row = await queries.get_case_for_caller(conn, id=case_id, user_id=user.id)
+    row = await queries.read_case_for_caller(
+        conn, id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR), action=action
+    )
     if row is None:
         raise NotFound("No such case")
-    case = case_from_row(row)
-    if not can_view_case(user, case.presenter_id, participates=row["caller_participates"]):
+    if not row["caller_may_view"]:
         raise AccessDenied(
             "Only the case's presenter, its meeting's participants and coordinators may see it",
             action=action,
             subject_type="case",
             subject_id=case_id,
         )
-    await audit.record(conn, user.id, action, "case", case_id)
-    return case
+    return case_from_row(row)
 
 
 async def list_cases(
@@ -181,7 +181,11 @@ async def withdraw_case(conn: asyncpg.Connection, user: User, case_id: UUID) -> 
             subject_id=case_id,
         )
     if case["status"] in (CaseStatus.FINALIZED, CaseStatus.WITHDRAWN):
-        raise Conflict(f"The case is {case['status']} and cannot be withdrawn")
+        raise Conflict(
+            "The case is already withdrawn"
+            if case["status"] == CaseStatus.WITHDRAWN
+            else "The case's care plan is signed; a finalized case cannot be withdrawn"
+        )
     await queries.withdraw_case(conn, id=case_id)
     await audit.record(conn, user.id, "withdraw", "case", case_id)
     return await load_case(conn, case_id)

@@ -175,7 +175,11 @@ async def cancel_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID)
     if locked is None:
         raise NotFound("No such meeting")
     if locked["status"] != MeetingStatus.SCHEDULED:
-        raise Conflict(f"The meeting is {locked['status']} and cannot be cancelled")
+        raise Conflict(
+            "The meeting is already cancelled"
+            if locked["status"] == MeetingStatus.CANCELLED
+            else "Only a scheduled meeting can be cancelled; this one has started or is closed"
+        )
     await cancel_locked_meeting(conn, meeting_id)
     await audit.record(conn, user.id, "cancel", "meeting", meeting_id)
     return await load_meeting(conn, meeting_id)
