@@ -12,9 +12,11 @@ processes, then over HTTP on 127.0.0.1:
    for each case takes the time from that POST's response until
    - HTML ready: its draft is committed and GET .../care-plan.html has answered 200,
    - PDF ready: a worker has stored its PDF and GET .../care-plan.pdf has answered 200,
-   while measuring GET /health/live latency again, as the PDFs render in the workers;
-4. reports median and 95th percentile of both, and the loaded/idle ratio of the probe latency
-   (a PDF render must not stall other requests: rendering happens only in the workers).
+   while measuring GET /health/live latency again: while the burst is consolidated (the web is
+   busy with the burst's own requests) and after that, while only the PDFs render in the workers;
+4. reports median and 95th percentile of both, and the ratio of the probe latency while PDFs
+   render to the idle one (a PDF render must not stall other requests); and the CPU seconds each
+   part used, to show where the time went on this machine.
 
 Results go to bench/results/care_plans.json; docs/care_plans.md records figures and how to read them.
 """
@@ -27,34 +29,37 @@ import contextlib
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-HOST = "127.0.0.1"  # all traffic stays on this machine
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
+from bench.harness import (
+    HOST,
+    BenchError,
+    Children,
+    RawHttp,
+    cpu_seconds,
+    cpu_used,
+    free_port,
+    percentile,
+    services,
+    spread,
+)
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}
 START_TIMEOUT = 60.0
 BURST_TIMEOUT = 300.0
 POLL_SECONDS = 0.02
 PROBE_GAP_SECONDS = 0.02
 PASSWORD_HASH_PLACEHOLDER = "bench-users-cannot-sign-in"  # noqa: S105 (not a hash: sign-in is impossible)
-
-
-class BenchError(Exception):
-    """A readable reason the benchmark could not run."""
 
 
 # --- options ------------------------------------------------------------------------------------
@@ -87,70 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --- processes and services ---------------------------------------------------------------------
-
-
-class Children:
-    """Processes this run started; stop_all() ends each of them (and only them)."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with (self.log_dir / f"care_plans-{name}.log").open("wb") as log:
-            process = subprocess.Popen(
-                args,
-                env=env,
-                cwd=PROJECT_ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.started.append((name, process))
-        return process
-
-    def check_alive(self) -> None:
-        for name, process in self.started:
-            if process.poll() is not None:
-                raise BenchError(f"`tumorboard {name}` exited; see bench/results/logs/care_plans-{name}.log")
-
-    def stop_all(self) -> None:
-        for _, process in reversed(self.started):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for _, process in reversed(self.started):
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)  # its own session: its group is its own
-                process.wait(timeout=10)
-        self.started.clear()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _services(data_dir: Path) -> Iterator[tuple[str, str]]:
-    """The configured PostgreSQL and Redis, or embedded throwaway ones."""
-    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if database_url and redis_url:
-        yield database_url, redis_url
-        return
-    from tumorboard.embedded import EmbeddedError, embedded_services
-
-    try:
-        with embedded_services(data_dir) as (embedded_db, embedded_redis):
-            yield database_url or embedded_db, redis_url or embedded_redis
-    except EmbeddedError as error:
-        raise BenchError(str(error)) from None
+# --- preparation --------------------------------------------------------------------------------
 
 
 async def _prepare(database_url: str) -> dict[str, tuple[str, str]]:
@@ -197,7 +139,7 @@ def _start(args: argparse.Namespace, children: Children, database_url: str, redi
         "REDIS_URL": redis_url,
         "TUMORBOARD_LOG_LEVEL": "WARNING",
     }
-    port = _free_port()
+    port = free_port()
     cli = [sys.executable, "-m", "tumorboard.cli"]
     children.start("web", [*cli, "serve", "--host", HOST, "--port", str(port)], env)
     for number in range(args.workers):
@@ -305,6 +247,41 @@ async def _arrange(client: httpx.AsyncClient, people: dict[str, tuple[str, str]]
     return case_ids
 
 
+async def _warm_up(
+    client: httpx.AsyncClient, database_url: str, people: dict[str, tuple[str, str]], case_ids: list[str]
+) -> None:
+    """Take a few cases (one per worker) all the way to their PDF before measuring, so that template
+    compilation in the web and rendering processes is not counted as latency."""
+    import asyncpg
+
+    radiation = {"Authorization": f"Bearer {people['radiation'][1]}"}
+    presenter = {"Authorization": f"Bearer {people['presenter'][1]}"}
+    plan = ["systemic_therapy", "surgery", "radiation"]
+    for case_id in case_ids:
+        await _ok(
+            client.post(f"/cases/{case_id}/recommendations", json=_recommendation(plan), headers=radiation),
+            201,
+        )
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + 120
+        query = (
+            "SELECT count(*) FROM care_plan_pdf p JOIN care_plan cp ON cp.id = p.care_plan_id"
+            " WHERE cp.case_id = ANY($1::uuid[])"
+        )
+        while await conn.fetchval(query, case_ids) < len(case_ids):
+            if time.monotonic() > deadline:
+                raise BenchError("the warm-up cases got no PDF in 120 s")
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    for case_id in case_ids:
+        for document in ("html", "pdf"):
+            response = await client.get(f"/cases/{case_id}/care-plan.{document}", headers=presenter)
+            if response.status_code != 200:
+                raise BenchError(f"warm-up GET care-plan.{document} answered {response.status_code}")
+
+
 async def _wait_quiet(database_url: str) -> None:
     """Until every outbox job is done (assignment jobs of the arrangement), so the burst starts idle."""
     import asyncpg
@@ -320,22 +297,22 @@ async def _wait_quiet(database_url: str) -> None:
         await conn.close()
 
 
-async def _probe(client: httpx.AsyncClient, stop: asyncio.Event | None, count: int) -> list[float]:
-    """GET /health/live latencies (seconds), one request every PROBE_GAP_SECONDS: `count` of them,
+async def _probe(http: RawHttp, stop: asyncio.Event | None, count: int) -> list[tuple[float, float]]:
+    """(sent at, latency) of GET /health/live, one request every PROBE_GAP_SECONDS: `count` of them,
     or until `stop` is set."""
-    latencies: list[float] = []
-    while (stop is None and len(latencies) < count) or (stop is not None and not stop.is_set()):
+    probes: list[tuple[float, float]] = []
+    while (stop is None and len(probes) < count) or (stop is not None and not stop.is_set()):
         started = time.perf_counter()
-        response = await client.get("/health/live")
-        latencies.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise BenchError(f"/health/live answered {response.status_code}")
+        status, _ = await http.request("GET", "/health/live")
+        probes.append((started, time.perf_counter() - started))
+        if status != 200:
+            raise BenchError(f"/health/live answered {status}")
         await asyncio.sleep(PROBE_GAP_SECONDS)  # a steady trickle, not a flood
-    return latencies
+    return probes
 
 
 async def _watch(
-    database_url: str, client: httpx.AsyncClient, token: str, sent: dict[str, float], done: asyncio.Event
+    database_url: str, http: RawHttp, token: str, sent: dict[str, float], done: asyncio.Event
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Poll the database; fetch each document over HTTP as soon as it exists; time its 200."""
     import asyncpg
@@ -346,9 +323,9 @@ async def _watch(
     fetching: set[asyncio.Task[None]] = set()
 
     async def fetch(case_id: str, kind: str, into: dict[str, float]) -> None:
-        response = await client.get(f"/api/v1/cases/{case_id}/care-plan.{kind}", headers=headers)
-        if response.status_code != 200:
-            raise BenchError(f"GET care-plan.{kind} answered {response.status_code} once the row existed")
+        status, _ = await http.request("GET", f"/api/v1/cases/{case_id}/care-plan.{kind}", headers)
+        if status != 200:
+            raise BenchError(f"GET care-plan.{kind} answered {status} once the row existed")
         into[case_id] = time.perf_counter()
 
     conn = await asyncpg.connect(database_url)
@@ -385,47 +362,57 @@ async def _watch(
 
 
 async def _burst(
-    base_url: str, database_url: str, people: dict[str, tuple[str, str]], case_ids: list[str], probes: int
+    port: int, database_url: str, people: dict[str, tuple[str, str]], case_ids: list[str], probes: int
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=len(case_ids) + 10)
-    async with (
-        httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60, limits=limits) as api,
-        httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as raw,
-        httpx.AsyncClient(base_url=base_url, timeout=60) as prober,
-    ):
+    api, prober = RawHttp(port), RawHttp(port)
+    try:
         await _probe(prober, None, 20)  # warm the connection
         idle = await _probe(prober, None, probes)
         radiation = {"Authorization": f"Bearer {people['radiation'][1]}"}
+        body = json.dumps(_recommendation(["systemic_therapy", "surgery", "radiation"])).encode()
         sent: dict[str, float] = {}
 
         async def last_recommendation(case_id: str) -> None:
-            plan = ["systemic_therapy", "surgery", "radiation"]
-            await _ok(
-                api.post(f"/cases/{case_id}/recommendations", json=_recommendation(plan), headers=radiation),
-                201,
+            status, answer = await api.request(
+                "POST", f"/api/v1/cases/{case_id}/recommendations", radiation, body
             )
+            if status != 201:
+                raise BenchError(f"POST recommendation answered {status}: {answer[:300]!r}")
             sent[case_id] = time.perf_counter()
 
         finished = asyncio.Event()
         probing = asyncio.create_task(_probe(prober, finished, 0))
+        cpu_before = cpu_seconds()
         burst_started = time.perf_counter()
         await asyncio.gather(*(last_recommendation(case_id) for case_id in case_ids))
         posted = time.perf_counter() - burst_started
-        html_ready, pdf_ready = await _watch(database_url, raw, people["presenter"][1], sent, finished)
+        html_ready, pdf_ready = await _watch(database_url, api, people["presenter"][1], sent, finished)
+        cpu_spent = cpu_used(cpu_before, cpu_seconds(), database_url)
         loaded = await probing
+    finally:
+        await api.close()
+        await prober.close()
     stages = await _stages(database_url, case_ids)
     html = [html_ready[c] - sent[c] for c in case_ids]
     pdf = [pdf_ready[c] - sent[c] for c in case_ids]
+    quiet = [latency for _, latency in idle]
+    # After the last HTML is ready, the web has nothing of the burst left to do: only PDFs render.
+    rendering = [latency for sent_at, latency in loaded if sent_at > max(html_ready.values())]
+    busy = [latency for sent_at, latency in loaded if sent_at <= max(html_ready.values())]
     return {
         "posting_all_last_recommendations_s": round(posted, 3),
-        "html_ready_s": _spread(html),
-        "pdf_ready_s": _spread(pdf),
+        "html_ready_s": spread(html),
+        "pdf_ready_s": spread(pdf),
         "all_pdfs_ready_after_s": round(max(pdf_ready.values()) - burst_started, 3),
         **stages,
-        "probe_idle_ms": _spread([x * 1000 for x in idle]),
-        "probe_during_burst_ms": _spread([x * 1000 for x in loaded]),
-        "probe_ratio_median": round(statistics.median(loaded) / statistics.median(idle), 2),
-        "probe_ratio_p95": round(_percentile(loaded, 95) / _percentile(idle, 95), 2),
+        "cpu_seconds_until_all_pdfs_ready": cpu_spent,
+        "probe_idle_ms": spread([x * 1000 for x in quiet]),
+        "probe_while_consolidating_ms": spread([x * 1000 for x in busy]),
+        "probe_while_pdfs_render_ms": spread([x * 1000 for x in rendering]),
+        "probe_ratio_median": round(statistics.median(rendering) / statistics.median(quiet), 2)
+        if rendering
+        else None,
+        "probe_ratio_p95": round(percentile(rendering, 95) / percentile(quiet, 95), 2) if rendering else None,
     }
 
 
@@ -450,23 +437,9 @@ async def _stages(database_url: str, case_ids: list[str]) -> dict[str, Any]:
     finally:
         await conn.close()
     return {
-        "consolidation_job_enqueued_after_s": _spread([row["enqueued"] for row in rows]),
-        "consolidation_job_started_after_s": _spread([row["job_started"] for row in rows]),
-        "pdf_stored_after_draft_s": _spread([row["pdf_stored"] for row in rows]),
-    }
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
-
-
-def _spread(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "median": round(statistics.median(values), 3),
-        "p95": round(_percentile(values, 95), 3),
-        "max": round(max(values), 3),
+        "consolidation_job_enqueued_after_s": spread([row["enqueued"] for row in rows]),
+        "consolidation_job_started_after_s": spread([row["job_started"] for row in rows]),
+        "pdf_stored_after_draft_s": spread([row["pdf_stored"] for row in rows]),
     }
 
 
@@ -480,17 +453,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     load_average = [round(x, 2) for x in os.getloadavg()]
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tumorboard-bench-")))
-        database_url, redis_url = stack.enter_context(_services(data_dir))
+        database_url, redis_url = stack.enter_context(services(data_dir))
         people = asyncio.run(_prepare(database_url))
-        children = Children(log_dir)
+        children = Children(log_dir, prefix="care_plans-")
         stack.callback(children.stop_all)
         base_url = _start(args, children, database_url, redis_url)
 
         async def measure() -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60) as client:
-                case_ids = await _arrange(client, people, args.cases)
+                case_ids = await _arrange(client, people, args.workers + args.cases)
+                await _warm_up(client, database_url, people, case_ids[: args.workers])
             await _wait_quiet(database_url)
-            return await _burst(base_url, database_url, people, case_ids, args.probes)
+            port = urlsplit(base_url).port or 80
+            return await _burst(port, database_url, people, case_ids[args.workers :], args.probes)
 
         figures = asyncio.run(measure())
         children.check_alive()
@@ -528,12 +503,24 @@ def _print(results: dict[str, Any]) -> None:
             f"  {label:36} median {spread['median']:.3f} s  p95 {spread['p95']:.3f} s"
             f"  max {spread['max']:.3f} s"
         )
-    idle, busy = results["probe_idle_ms"], results["probe_during_burst_ms"]
-    print(f"  GET /health/live idle {'':18} median {idle['median']:.2f} ms  p95 {idle['p95']:.2f} ms")
+    idle, busy = results["probe_idle_ms"], results["probe_while_pdfs_render_ms"]
+    consolidating = results["probe_while_consolidating_ms"]
+    for label, spread in (
+        ("idle", idle),
+        ("while consolidating", consolidating),
+        ("while PDFs render", busy),
+    ):
+        if spread["n"]:
+            print(
+                f"  GET /health/live {label:19} median {spread['median']:.2f} ms  p95 {spread['p95']:.2f} ms"
+            )
     print(
-        f"  GET /health/live while PDFs render  median {busy['median']:.2f} ms  p95 {busy['p95']:.2f} ms"
-        f"  (ratio {results['probe_ratio_median']} median, {results['probe_ratio_p95']} p95)"
+        f"  probe latency while PDFs render / idle: {results['probe_ratio_median']} (median),"
+        f" {results['probe_ratio_p95']} (p95)"
     )
+    capacity = results["all_pdfs_ready_after_s"] * (results["machine"]["cpus"] or 1)
+    print(f"  CPU seconds used until every PDF was ready (of {capacity:.1f} available):")
+    print("    " + ", ".join(f"{k} {v}" for k, v in results["cpu_seconds_until_all_pdfs_ready"].items()))
     print(f"  targets: {results['targets_s']}  met: {results['meets_targets']}")
 
 
@@ -548,9 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     _print(results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(
-        f"  written to {args.output.relative_to(PROJECT_ROOT) if args.output.is_absolute() else args.output}"
-    )
+    print(f"  written to {args.output}")
     return 1 if args.check and not all(results["meets_targets"].values()) else 0
 
 
