@@ -158,9 +158,7 @@ async def test_the_presenter_withdraws_the_case_from_its_page(server: str, api: 
         assert flash_of(shown) == "Case withdrawn; it has left its meeting."
         assert "Withdrawn by" in text_of(shown)
         again = await browser.post(f"/cases/{case['id']}/withdraw")
-        assert flash_of(await browser.get(again.headers["location"])) == (
-            "The case is already withdrawn"
-        )
+        assert flash_of(await browser.get(again.headers["location"])) == ("The case is already withdrawn")
     current = await api.ok(api.client.get(f"/cases/{case['id']}", headers=presenter.headers), 200)
     assert current["status"] == "withdrawn"
 

@@ -205,9 +205,7 @@ async def test_the_coordinator_cancels_a_meeting_from_its_page(server: str, api:
         assert flash_of(shown) == "Meeting cancelled. Its cases are being placed again."
         assert "Cancelled" in text_of(shown)
         again = await browser.post(f"/meetings/{meeting['id']}/cancel")
-        assert flash_of(await browser.get(again.headers["location"])) == (
-            "The meeting is already cancelled"
-        )
+        assert flash_of(await browser.get(again.headers["location"])) == ("The meeting is already cancelled")
 
 
 async def test_the_chair_runs_the_meeting_from_its_page(

@@ -24,6 +24,7 @@ from tumorboard.care_plans.schemas import CarePlanContent, PlanProposal
 from tumorboard.cases.service import load_case, missing_disciplines
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import CaseStatus, Intent
+from tumorboard.labels import label
 from tumorboard.meetings.quorum import attendance_view, meeting_quorum
 from tumorboard.notifications.schemas import NotificationKind
 from tumorboard.notifications.service import notify_care_plan_ready
@@ -52,7 +53,7 @@ def proposals(recommendations: Sequence[Recommendation]) -> list[PlanProposal]:
     grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for r in recommendations:
         key = (str(r.intent), tuple(str(m) for m in r.modalities))
-        grouped.setdefault(key, []).append(f"{r.author_name} ({r.discipline})")
+        grouped.setdefault(key, []).append(f"{r.author_name} ({label(r.discipline)})")
     ranked = sorted(grouped.items(), key=lambda item: -len(item[1]))  # stable: first proposed wins ties
     return [
         PlanProposal(intent=intent, modalities=list(modalities), supporters=supporters)

@@ -21,6 +21,7 @@ from tumorboard.care_plans.schemas import (
     FollowUp,
     FollowUpRecord,
     FollowUpReport,
+    SignatureRequest,
 )
 from tumorboard.errors import NotFound
 from tumorboard.web import read_json
@@ -66,9 +67,13 @@ class CarePlanController(Controller):
         return await service.get_fhir(conn, user, case_id)
 
     @post("/care-plan/sign", operation_id="SignCarePlan", status_code=200)
-    async def sign(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> CarePlan:
-        """Sign the latest draft (the meeting's chair): the plan becomes final."""
-        return versions.summary(await service.sign(conn, user, case_id))
+    async def sign(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> CarePlan:
+        """Sign the latest draft (the meeting's chair): the plan becomes final. An optional body
+        `{"version": n}` refuses with 409 when a newer draft has arrived since the chair read n."""
+        data = await read_json(request, SignatureRequest) if await request.body() else SignatureRequest()
+        return versions.summary(await service.sign(conn, user, case_id, data.version))
 
     @post("/care-plan/amend", operation_id="AmendCarePlan", status_code=201)
     async def amend(

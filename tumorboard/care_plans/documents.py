@@ -9,12 +9,11 @@ import weasyprint
 from weasyprint.urls import URLFetcher
 
 from tumorboard.care_plans.schemas import CarePlanDiff, CarePlanDocument
+from tumorboard.labels import label
 from tumorboard.settings import TEMPLATES_DIR
 
 TEMPLATE_NAME = "care_plan.html"
 
-# Words that keep their own spelling when an enum value is printed.
-_LABEL_WORDS = {"gi": "GI", "ecog": "ECOG", "tnm": "TNM", "ct": "CT", "mri": "MRI", "pet": "PET"}
 # Fields whose values are enum values, printed with `label`.
 _ENUM_FIELDS = frozenset(
     {"intent", "modalities", "absent_disciplines", "disease_site", "urgency", "sex", "discipline", "role"}
@@ -23,20 +22,6 @@ _ENUM_FIELDS = frozenset(
 
 # ---------------------------------------------------------------------------------------------------------
 # Jinja filters and environment
-
-
-def label(value: object) -> str:
-    """An enum value as people read it: ``systemic_therapy`` -> ``Systemic therapy``."""
-    if value is None or value == "":
-        return "—"
-    words = str(value).replace("_", " ").split()
-    if not words:
-        return "—"
-    words = [_LABEL_WORDS.get(word.lower(), word) for word in words]
-    first = words[0]
-    if first == first.lower():
-        words[0] = first[:1].upper() + first[1:]
-    return " ".join(words)
 
 
 def date_fmt(value: date | None) -> str:

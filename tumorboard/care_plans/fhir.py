@@ -19,8 +19,8 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 
-from tumorboard.care_plans.documents import label
 from tumorboard.care_plans.schemas import CarePlanContent, CarePlanDocument, PlanProposal, PlanStage
+from tumorboard.labels import label
 
 MRN_SYSTEM = "urn:tumorboard:mrn"
 CARE_PLAN_SYSTEM = "urn:tumorboard:care-plan"

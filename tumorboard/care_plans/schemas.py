@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -205,6 +205,12 @@ class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
 
 # ---------------------------------------------------------------------------------------------------------
 # Amendments
+
+
+class SignatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Optional body of POST /cases/{id}/care-plan/sign: the version the chair read."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class AmendmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

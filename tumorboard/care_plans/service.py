@@ -65,8 +65,11 @@ async def get_fhir(
     return build_fhir_bundle(await get_any_version(conn, user, case_id, version))
 
 
-async def sign(conn: asyncpg.Connection, user: User, case_id: UUID) -> CarePlanDocument:
-    """The chair signs the latest draft: it becomes final, the case finalized, an amendment closed."""
+async def sign(
+    conn: asyncpg.Connection, user: User, case_id: UUID, version: int | None = None
+) -> CarePlanDocument:
+    """The chair signs the latest draft (the `version` they read, when given): it becomes final,
+    the case finalized, an amendment closed."""
     case = await queries.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
@@ -76,6 +79,8 @@ async def sign(conn: asyncpg.Connection, user: User, case_id: UUID) -> CarePlanD
     latest = await queries.get_latest_care_plan(conn, case_id=case_id)
     if case["status"] != CaseStatus.DISCUSSED or latest is None or latest["status"] != "draft":
         raise Conflict("There is no care plan draft to sign yet")
+    if version is not None and version != latest["version"]:
+        raise Conflict(f"A newer draft (version {latest['version']}) has arrived; read it before signing")
     _, _, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
     if latest["source_fingerprint"] != fingerprint:
         raise Conflict("A recommendation changed; the new draft is being prepared, sign it in a moment")

@@ -56,12 +56,9 @@ class CarePlanPages(Controller):
         seen = number(await request.form(), "version")
 
         async def sign() -> CarePlanDocument:
-            latest = await service.get_document(conn, user, case_id)
-            if latest.version != seen:
-                raise Conflict(
-                    f"A newer draft (version {latest.version}) has arrived; read it before signing"
-                )
-            return await service.sign(conn, user, case_id)
+            if not isinstance(seen, int):
+                raise Conflict("Open the draft and sign the version it shows")
+            return await service.sign(conn, user, case_id, seen)
 
         result = await attempt(conn, sign)
         url = f"/cases/{case_id}/care-plan"

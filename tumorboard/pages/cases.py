@@ -13,11 +13,11 @@ from litestar.response import Template
 
 from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
-from tumorboard.care_plans.documents import label
 from tumorboard.cases import service
 from tumorboard.cases.schemas import Case, CaseMove
 from tumorboard.enums import CaseStatus, ParticipantRole, Role
 from tumorboard.errors import DomainError
+from tumorboard.labels import label
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, page

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from tumorboard.care_plans.documents import label, register_filters
+from tumorboard.care_plans.documents import register_filters
 from tumorboard.enums import Discipline, DiseaseSite, Intent, Modality, ParticipantRole, Role, Urgency
+from tumorboard.labels import label
 from tumorboard.settings import Settings
 
 # The options of every select, radio group and checkbox list: (API value, label) pairs.

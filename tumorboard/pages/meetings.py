@@ -14,9 +14,9 @@ from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import list_users
 from tumorboard.boards.service import list_boards
-from tumorboard.care_plans.documents import label
 from tumorboard.enums import ParticipantRole, Role
 from tumorboard.errors import DomainError
+from tumorboard.labels import label
 from tumorboard.meetings import service
 from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
 from tumorboard.pages import work
