@@ -7,8 +7,8 @@ presenter with a bearer token, starts `tumorboard serve` and `tumorboard worker`
 then measures, in interleaved rounds on the same server:
 
     bare   GET  /health/live          (no database, no auth: the ceiling of this app on this machine)
-    read   GET  /api/v1/cases/{id}    (token lookup, case query, audit insert, one transaction)
-    write  POST /api/v1/cases         (token lookup, patient upsert, case, audit and outbox rows)
+    read   GET  /api/v1/cases/{id}    (token, then case, access check and audit row in one statement)
+    write  POST /api/v1/cases         (token, then patient, case, audit and outbox rows in one transaction)
 
 and reports the median requests/s of each and the ratios read/bare and write/bare, which are what
 DESIGN.md section 6 asks to track (absolute figures depend on the machine; the ratios much less).
