@@ -47,6 +47,7 @@ from bench.harness import (
     RawHttp,
     cpu_seconds,
     cpu_used,
+    create_user_with_token,
     free_port,
     percentile,
     services,
@@ -99,7 +100,6 @@ async def _prepare(database_url: str) -> dict[str, tuple[str, str]]:
     """Migrate, then make the board's people; returns {role: (user id, bearer token)}."""
     import asyncpg
 
-    from tumorboard.auth.service import API, issue_token
     from tumorboard.migrate import migrate
 
     people = {
@@ -116,17 +116,15 @@ async def _prepare(database_url: str) -> dict[str, tuple[str, str]]:
         made = {}
         async with conn.transaction():
             for name, (roles, discipline) in people.items():
-                user_id = await conn.fetchval(
-                    "INSERT INTO app_user (email, full_name, password_hash, roles, discipline)"
-                    " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                user_id, token = await create_user_with_token(
+                    conn,
                     f"bench-{name}-{nonce}@example.org",
                     f"Dr. Bench {name.title()}",
                     PASSWORD_HASH_PLACEHOLDER,
                     roles,
                     discipline,
                 )
-                token = await issue_token(conn, user_id, API, timedelta(hours=2))
-                made[name] = (str(user_id), token.access_token)
+                made[name] = (str(user_id), token)
         return made
     finally:
         await conn.close()

@@ -12,9 +12,13 @@ import statistics
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import asyncpg
 
 HOST = "127.0.0.1"  # all traffic stays on this machine
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +32,7 @@ class Children:
     """Processes this run started, each logging to `{log_dir}/{prefix}{name}.log`; stop_all() ends
     each of them (and only them)."""
 
-    def __init__(self, log_dir: Path, prefix: str) -> None:
+    def __init__(self, log_dir: Path, prefix: str = "") -> None:
         self.log_dir = log_dir
         self.prefix = prefix
         self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -36,6 +40,12 @@ class Children:
     def log(self, name: str) -> Path:
         """Where a child's output goes."""
         return self.log_dir / f"{self.prefix}{name}.log"
+
+    def log_tail(self, name: str, lines: int = 25) -> str:
+        """The last lines of a child's output ("" when it cannot be read)."""
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log(name).read_text(errors="replace").splitlines()[-lines:])
+        return ""
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start a child in a session of its own (Ctrl-C reaches only this script, which stops it)."""
@@ -95,6 +105,31 @@ def services(data_dir: Path) -> Iterator[tuple[str, str]]:
             yield database_url or embedded_db, redis_url or embedded_redis
     except EmbeddedError as error:
         raise BenchError(str(error)) from None
+
+
+async def create_user_with_token(
+    conn: asyncpg.Connection,
+    email: str,
+    full_name: str,
+    password_hash: str,
+    roles: list[str],
+    discipline: str | None,
+) -> tuple[Any, str]:
+    """Insert a user directly in the database and issue it an API bearer token valid for 2 hours;
+    returns (user id, access token)."""
+    from tumorboard.auth.service import API, issue_token
+
+    user_id = await conn.fetchval(
+        "INSERT INTO app_user (email, full_name, password_hash, roles, discipline)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        email,
+        full_name,
+        password_hash,
+        roles,
+        discipline,
+    )
+    token = await issue_token(conn, user_id, API, timedelta(hours=2))
+    return user_id, token.access_token
 
 
 class RawHttp:

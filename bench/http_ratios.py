@@ -27,7 +27,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,18 +34,26 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-HOST = "127.0.0.1"  # all traffic stays on this machine
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
+from bench.harness import (
+    HOST,
+    PROJECT_ROOT,
+    BenchError,
+    Children,
+    ProcessTimes,
+    cpu_seconds,
+    create_user_with_token,
+    free_port,
+    services,
+)
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS = {"read": 0.35, "write": 0.15}
 MRN_PLACEHOLDER = "@@MRN@@"
 MAX_ERROR_SHARE = 0.01  # a measurement with more failed requests than this is not valid
@@ -129,50 +136,6 @@ def _parser() -> argparse.ArgumentParser:
 # --- child processes ----------------------------------------------------------------------------
 
 
-class Children:
-    """Processes this run started; stop_all() ends each of them (and only them)."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("wb")
-        # A session of its own: Ctrl-C reaches only this script, which then stops the child in order.
-        process = subprocess.Popen(
-            args, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        self.started.append((name, process))
-        return process
-
-    def log_tail(self, name: str, lines: int = 25) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join((self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop_all(self) -> None:
-        for _, process in reversed(self.started):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for _, process in reversed(self.started):
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)  # its own session: its group is its own
-                process.wait(timeout=10)
-        self.started.clear()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _http(method: str, url: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, bytes]:
     assert url.startswith(f"http://{HOST}:")
     request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
@@ -197,48 +160,26 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], children: Child
     raise BenchError(f"`tumorboard serve` did not become ready in {START_TIMEOUT:.0f} s")
 
 
-class BenchError(Exception):
-    """A readable reason the benchmark could not run."""
-
-
 # --- CPU used per request (robust to a busy machine, unlike requests/s) ---------------------------
 
 
-def _process_table() -> dict[int, tuple[int, float, str]]:
-    """pid -> (parent pid, CPU seconds so far, command line) for every process we may read."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            command = (
-                Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            )
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks, command)
-    return table
-
-
-def _tree_cpu(table: dict[int, tuple[int, float, str]], root: int | None) -> float | None:
+def _tree_cpu(table: dict[int, ProcessTimes], root: int | None) -> float | None:
     """CPU seconds of a process and all its descendants (None when there is no such process)."""
     if root is None or root not in table:
         return None
     total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()
-        total += table[pid][1]
-        todo += [child for child, (parent, _, _) in table.items() if parent == pid]
+        total += table[pid].cpu_seconds
+        todo += [child for child, process in table.items() if process.parent == pid]
     return total
 
 
-def _postmaster(table: dict[int, tuple[int, float, str]], database_url: str) -> int | None:
+def _postmaster(table: dict[int, ProcessTimes], database_url: str) -> int | None:
     """The PostgreSQL server process listening on the database URL's port, when it runs here."""
     port = database_url.rsplit("@", 1)[-1].split("/")[0].rpartition(":")[2]
-    for pid, (_, _, command) in table.items():
+    for pid, process in table.items():
+        command = process.command
         if command.split(" ")[0].endswith("/postgres") and f"-p {port} " in command + " ":
             return pid
     return None
@@ -248,10 +189,10 @@ class CpuMeter:
     """CPU seconds spent by the web process(es), the worker and PostgreSQL during a measurement."""
 
     def __init__(self, web: int, worker: int, database_url: str) -> None:
-        self.roots = {"web": web, "worker": worker, "postgres": _postmaster(_process_table(), database_url)}
+        self.roots = {"web": web, "worker": worker, "postgres": _postmaster(cpu_seconds(), database_url)}
 
     def sample(self) -> dict[str, float | None]:
-        table = _process_table()
+        table = cpu_seconds()
         return {name: _tree_cpu(table, pid) for name, pid in self.roots.items()}
 
     @staticmethod
@@ -269,44 +210,25 @@ class CpuMeter:
 # --- database -----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _services(data_dir: Path) -> Iterator[tuple[str, str, str]]:
-    """(database_url, redis_url, where): the configured servers, or embedded throwaway ones."""
-    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if database_url and redis_url:
-        yield database_url, redis_url, "external (DATABASE_URL, REDIS_URL)"
-        return
-    from tumorboard.embedded import EmbeddedError, embedded_services
-
-    try:
-        with embedded_services(data_dir) as (embedded_db, embedded_redis):
-            yield database_url or embedded_db, redis_url or embedded_redis, "embedded, throwaway"
-    except EmbeddedError as error:
-        raise BenchError(str(error)) from None
-
-
 async def _prepare_database(database_url: str, nonce: str) -> str:
     """Migrate, then make a presenter with a bearer token; returns the token."""
     from argon2 import PasswordHasher
 
-    from tumorboard.auth.service import API, issue_token
     from tumorboard.migrate import migrate
 
     conn = await asyncpg.connect(database_url)
     try:
         await migrate(conn)
         async with conn.transaction():
-            user_id = await conn.fetchval(
-                "INSERT INTO app_user (email, full_name, password_hash, roles, discipline)"
-                " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            _, token = await create_user_with_token(
+                conn,
                 f"bench-presenter-{nonce}@example.org",
                 "Dr. Bench Presenter",
                 PasswordHasher().hash(secrets.token_urlsafe(24)),
                 ["presenter"],
                 "medical_oncology",
             )
-            token = await issue_token(conn, user_id, API, timedelta(hours=2))
-        return token.access_token
+        return token
     finally:
         await conn.close()
 
@@ -477,7 +399,7 @@ def _preflight(base_url: str, endpoints: list[Endpoint]) -> None:
             else None
         )
         status, answer = _http(
-            endpoint.method, base_url + endpoint.path, endpoint.headers, body and body.encode()
+            endpoint.method, base_url + endpoint.path, endpoint.headers, body.encode() if body else None
         )
         if status != endpoint.expect:
             raise BenchError(
@@ -556,7 +478,7 @@ def _start_app(
         "REDIS_URL": redis_url,
         "TUMORBOARD_LOG_LEVEL": "WARNING",
     }
-    port = _free_port()
+    port = free_port()
     base_url = f"http://{HOST}:{port}"
     cli = [sys.executable, "-m", "tumorboard.cli"]
     web = children.start(
@@ -625,7 +547,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.callback(shutil.rmtree, work_dir, ignore_errors=True)
         use_wrk = args.client != "python" and shutil.which("wrk")
         client: WrkClient | PythonClient = WrkClient(work_dir) if use_wrk else PythonClient()
-        database_url, redis_url, where = stack.enter_context(_services(work_dir / "services"))
+        external = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+        where = "external (DATABASE_URL, REDIS_URL)" if external else "embedded, throwaway"
+        database_url, redis_url = stack.enter_context(services(work_dir / "services"))
         print(f"services: {where}")
         try:
             token = asyncio.run(_prepare_database(database_url, nonce))
