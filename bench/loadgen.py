@@ -150,12 +150,12 @@ def main() -> int:
     """Read the spec from standard input, print the result as JSON."""
     spec = json.load(sys.stdin)
     try:
-        import uvloop  # type: ignore[import-not-found]  # optional: a faster event loop when installed
+        import uvloop  # a faster event loop, when installed
 
-        runner = uvloop.run
+        uvloop.install()
     except ImportError:
-        runner = asyncio.run
-    print(json.dumps(runner(run(spec))))
+        pass
+    print(json.dumps(asyncio.run(run(spec))))
     return 0
 
 
