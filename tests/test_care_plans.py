@@ -276,3 +276,14 @@ async def test_the_plan_records_attendance_once_the_meeting_has_started(
     assert meeting["quorum"]["missing"] == ["radiation_oncology"]
     html = (await api.client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)).text
     assert "participants present" in html and "Excused" in html
+
+
+async def test_signing_a_version_the_chair_did_not_read_is_refused(api: Factory, pool: asyncpg.Pool) -> None:
+    team = await api.team()
+    case, _ = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
+    url = f"/cases/{case['id']}/care-plan/sign"
+    stale = await api.client.post(url, json={"version": 2}, headers=team.chair.headers)
+    assert stale.status_code == 409 and "newer draft (version 1)" in stale.json()["detail"]
+    signed = await api.ok(api.client.post(url, json={"version": 1}, headers=team.chair.headers), 200)
+    assert (signed["version"], signed["status"]) == (1, "final")
