@@ -33,7 +33,7 @@ from tumorboard.notifications.controllers import NotificationController
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.settings import TEMPLATES_DIR, Settings
 from tumorboard.web import (
-    SecurityHeadersMiddleware,
+    add_security_headers,
     domain_error_handler,
     http_error_handler,
     internal_error_handler,
@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: http_error_handler,
             Exception: internal_error_handler,
         },
-        middleware=[SecurityHeadersMiddleware],
+        before_send=[add_security_headers],
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,

@@ -13,7 +13,7 @@ import asyncpg
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from tumorboard import audit
 from tumorboard.auth.schemas import User
@@ -104,15 +104,6 @@ async def read_json(request: Request[Any, Any, Any], into: type[T]) -> T:
     return decode_json(await request.body(), request.headers.get("content-type"), into)
 
 
-def _error_response(
-    body: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
-) -> Response[Any]:
-    """An error response carrying the security headers itself: routing errors (404, 405) are
-    answered outside the route's middleware stack, so SecurityHeadersMiddleware never sees them."""
-    security = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
-    return Response(body, status_code=status_code, headers={**security, **(headers or {})})
-
-
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A domain refusal as Litestar's error shape, with each bad field under `extra`."""
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
@@ -125,7 +116,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, NotReady):
         headers["Retry-After"] = "2"
-    return _error_response(body, exc.status_code, headers)
+    return Response(body, status_code=exc.status_code, headers=headers)
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -134,13 +125,17 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict) and item.get("key"):
             extra.append({"key": item["key"], "message": "is invalid", "source": item.get("source", "query")})
-    return _error_response({"status_code": 400, "detail": "Invalid request parameters", "extra": extra}, 400)
+    return Response(
+        {"status_code": 400, "detail": "Invalid request parameters", "extra": extra}, status_code=400
+    )
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Other HTTP errors in Litestar's shape, with their fixed messages only."""
-    return _error_response(
-        {"status_code": exc.status_code, "detail": exc.detail}, exc.status_code, exc.headers
+    return Response(
+        {"status_code": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
     )
 
 
@@ -148,26 +143,14 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     """An unexpected failure: logged by type and code location only, since messages may hold data."""
     where = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
     log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.scope["path"], where)
-    return _error_response({"status_code": 500, "detail": "Internal server error"}, 500)
+    return Response({"status_code": 500, "detail": "Internal server error"}, status_code=500)
 
 
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every response, error responses included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(header for header in SECURITY_HEADERS if header[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """Give every response its security headers, errors included: an app-level `before_send` hook
+    wraps the outermost send, so even routing errors (404, 405) pass through it."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers", []))
+        present = {name.lower() for name, _ in headers}
+        headers.extend(header for header in SECURITY_HEADERS if header[0] not in present)
+        message["headers"] = headers
