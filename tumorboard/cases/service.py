@@ -37,12 +37,6 @@ async def submit_case(
     if data.discuss_by is not None and data.discuss_by < datetime.now(UTC).date():
         raise InvalidInput("discuss_by", "must not be in the past")
     fingerprint = hashlib.sha256(body).digest()
-    if idempotency_key is not None:
-        existing = await queries.get_case_by_idempotency_key(
-            conn, presenter_id=user.id, idempotency_key=idempotency_key
-        )
-        if existing is not None:
-            return await _replay(conn, user, existing, fingerprint)
     row = await queries.insert_case_for_patient(
         conn,
         **{name: getattr(data.patient, name) for name in _PATIENT_FIELDS},
@@ -63,12 +57,8 @@ async def submit_case(
     )
     if not row["same_patient"]:
         raise Conflict("A patient with this MRN is already recorded with different details")
-    if row["id"] is None:
-        # A concurrent retry with the same key won the race.
-        existing = await queries.get_case_by_idempotency_key(
-            conn, presenter_id=user.id, idempotency_key=idempotency_key
-        )
-        return await _replay(conn, user, existing, fingerprint)
+    if row["id"] is None:  # this Idempotency-Key made a case already: a retry
+        return await _replay(conn, user, idempotency_key, fingerprint)
     return _new_case(row, user.id, data)
 
 
@@ -98,7 +88,13 @@ def _new_case(row: Record, presenter_id: UUID, data: CaseCreate) -> Case:
     )
 
 
-async def _replay(conn: asyncpg.Connection, user: User, existing: Record, fingerprint: bytes) -> Case:
+async def _replay(
+    conn: asyncpg.Connection, user: User, idempotency_key: str | None, fingerprint: bytes
+) -> Case:
+    """The case a retried submission made first, if the retry sent the same body."""
+    existing = await queries.get_case_by_idempotency_key(
+        conn, presenter_id=user.id, idempotency_key=idempotency_key
+    )
     if existing["request_fingerprint"] != fingerprint:
         raise Conflict("This Idempotency-Key was already used with a different request body")
     await audit.record(conn, user.id, "read", "case", existing["id"])
