@@ -45,18 +45,14 @@ JOIN patient p ON p.id = c.patient_id
 WHERE c.id = :id;
 
 -- name: read_case_for_caller^
--- One case with its patient and whether the caller may see it (coordinators, its presenter, its
--- meeting's participants, as in list_cases); an allowed read is audited in the same statement,
--- since this is the hottest read (see docs/benchmarks.md).
+-- One case with its patient and whether the caller may see it (case_visible_to); an allowed read
+-- is audited in the same statement, since this is the hottest read (see docs/benchmarks.md).
 WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
-           (:sees_all
-            OR c.presenter_id = :user_id
-            OR EXISTS (SELECT 1 FROM meeting_participant mp
-                       WHERE mp.meeting_id = c.meeting_id AND mp.user_id = :user_id)) AS caller_may_view
+           case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
     FROM patient_case c
     JOIN patient p ON p.id = c.patient_id
     WHERE c.id = :id
@@ -81,9 +77,7 @@ SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.diseas
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
-WHERE (:sees_all
-       OR c.presenter_id = :user_id
-       OR c.meeting_id IN (SELECT meeting_id FROM meeting_participant WHERE user_id = :user_id))
+WHERE case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all)
   AND (NOT :mine OR c.presenter_id = :user_id)
   AND (:status::text IS NULL OR c.status = :status)
   AND (:meeting_id::uuid IS NULL OR c.meeting_id = :meeting_id)
