@@ -102,7 +102,11 @@ async def test_attendance_rules(api: Factory) -> None:
         await api.client.post(f"/meetings/{meeting['id']}/close", headers=team.surgeon.headers)
     ).status_code == 403
     again = await api.client.post(f"/meetings/{meeting['id']}/start", headers=team.chair.headers)
-    assert again.status_code == 409
+    assert again.status_code == 409 and "cannot start" in again.json()["detail"]
+    # Refused records change nothing: nobody is recorded and the meeting is still in progress.
+    seen = await api.ok(api.client.get(f"/meetings/{meeting['id']}", headers=team.chair.headers), 200)
+    assert seen["status"] == "in_progress"
+    assert {a["status"] for a in seen["attendance"]} == {"unrecorded"}
 
 
 async def test_a_meeting_starts_no_earlier_than_an_hour_before(api: Factory) -> None:

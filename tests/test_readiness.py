@@ -136,7 +136,7 @@ async def test_readiness_rules_for_who_and_what(api: Factory) -> None:
     case = await api.case(team.presenter)
     other = await api.user("presenter")
     assert (await api.client.get(f"/cases/{case['id']}/readiness", headers=other.headers)).status_code == 403
-    assert (await complete(api, other, case["id"], ecog=1)).status_code == 403
+    assert (await complete(api, other, case["id"], ecog=3)).status_code == 403
     future = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     bad = await complete(api, team.presenter, case["id"], imaging_on=future)
     assert bad.status_code == 400 and bad.json()["extra"][0]["key"] == "imaging_on"
@@ -146,5 +146,9 @@ async def test_readiness_rules_for_who_and_what(api: Factory) -> None:
     waiting = await readiness(api, team.coordinator, case["id"])
     assert waiting["meeting_id"] is None and waiting["checked_for"] == datetime.now(UTC).date().isoformat()
     assert waiting["missing_items"] == ["pathology_report", "imaging"]
+    # The refused updates changed nothing.
+    assert waiting["imaging_on"] is None
+    stored = await api.ok(api.client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
+    assert stored["ecog"] == case["ecog"] == 1
     await api.ok(api.client.post(f"/cases/{case['id']}/withdraw", headers=team.presenter.headers), 200)
     assert (await complete(api, team.presenter, case["id"], ecog=1)).status_code == 409

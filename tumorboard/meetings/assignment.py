@@ -124,9 +124,14 @@ def plan_assignment(
 
 
 async def _assign_group(
-    conn: asyncpg.Connection, sites: list[str], *, wait: bool, unless_since: datetime | None = None
+    conn: asyncpg.Connection,
+    sites: list[str],
+    covered: set[str],
+    *,
+    wait: bool,
+    unless_since: datetime | None = None,
 ) -> Plan | None:
-    """One pass over a group of sites, in the caller's transaction.
+    """One pass over a group of sites (`covered`: the sites some board covers), in the caller's transaction.
 
     None when another pass holds the group (without `wait`), or when, once the lock is ours, the
     last pass over the group began after `unless_since` (it saw everything committed before then).
@@ -145,8 +150,6 @@ async def _assign_group(
     if not cases:
         return Plan()
     meetings = await fetch_all(queries.lock_upcoming_meetings(conn, sites=sites))
-    boards = await fetch_all(queries.list_board_sites(conn))
-    covered = {site for row in boards for site in row["disease_sites"]}
     plan = plan_assignment(cases, meetings, covered, await queries.get_assignment_clock(conn))
     await _apply(conn, plan)
     return plan
@@ -167,9 +170,10 @@ async def _apply(conn: asyncpg.Connection, plan: Plan) -> None:
         )
 
 
-async def _groups(conn: asyncpg.Connection, sites: Iterable[str]) -> list[list[str]]:
-    boards = await fetch_all(queries.list_board_sites(conn))
-    return site_groups((row["disease_sites"] for row in boards), sites)
+async def _groups(conn: asyncpg.Connection, sites: Iterable[str]) -> tuple[list[list[str]], set[str]]:
+    """The groups of `sites`, and the sites some board covers."""
+    board_sites = [row["disease_sites"] for row in await fetch_all(queries.list_board_sites(conn))]
+    return site_groups(board_sites, sites), {site for covered in board_sites for site in covered}
 
 
 async def assign_case(conn: asyncpg.Connection, case_id: UUID | str) -> UUID | None:
@@ -181,8 +185,9 @@ async def assign_case(conn: asyncpg.Connection, case_id: UUID | str) -> UUID | N
     site = await queries.get_waiting_case_site(conn, id=case_id)
     if site is None:
         return None
-    for group in await _groups(conn, [site]):
-        plan = await _assign_group(conn, group, wait=True, unless_since=since)
+    groups, covered = await _groups(conn, [site])
+    for group in groups:
+        plan = await _assign_group(conn, group, covered, wait=True, unless_since=since)
         if plan is not None and case_id in plan.placed:
             return plan.placed[case_id]
     return None
@@ -194,18 +199,18 @@ async def assign_waiting_cases(conn: asyncpg.Connection) -> int:
     unless a pass over it began after this call did (that pass saw everything this one would)."""
     async with conn.transaction():
         since = await queries.get_wall_clock(conn)
-        groups = await _groups(conn, await queries.list_waiting_sites(conn))
+        groups, covered = await _groups(conn, await queries.list_waiting_sites(conn))
     placed = 0
     busy = []
     for group in groups:
         async with conn.transaction():
-            plan = await _assign_group(conn, group, wait=False)
+            plan = await _assign_group(conn, group, covered, wait=False)
         if plan is None:
             busy.append(group)
         else:
             placed += len(plan.placed)
     for group in busy:
         async with conn.transaction():
-            plan = await _assign_group(conn, group, wait=True, unless_since=since)
+            plan = await _assign_group(conn, group, covered, wait=True, unless_since=since)
             placed += len(plan.placed) if plan else 0
     return placed

@@ -10,7 +10,7 @@ import asyncpg
 from tumorboard import audit
 from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
-from tumorboard.db import fetch_all, queries
+from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from tumorboard.meetings.quorum import TAKING_ATTENDANCE
@@ -21,26 +21,27 @@ from tumorboard.meetings.service import load_meeting
 START_WINDOW = timedelta(hours=1)
 
 
-async def _require_chair_or_coordinator(
-    conn: asyncpg.Connection, user: User, meeting_id: UUID, action: str
-) -> None:
-    if user.has_role(Role.COORDINATOR):
-        return
-    if await participant_role(conn, meeting_id, user.id) != ParticipantRole.CHAIR:
+async def _lock_for_chair(conn: asyncpg.Connection, user: User, meeting_id: UUID, action: str) -> Record:
+    """Refuse (and audit) anyone but the chair and coordinators, then lock the meeting (404 if none)."""
+    if (
+        not user.has_role(Role.COORDINATOR)
+        and await participant_role(conn, meeting_id, user.id) != ParticipantRole.CHAIR
+    ):
         raise AccessDenied(
             "Only the meeting's chair and coordinators may do this",
             action=action,
             subject_type="meeting",
             subject_id=meeting_id,
         )
+    locked = await queries.lock_meeting(conn, id=meeting_id)
+    if locked is None:
+        raise NotFound("No such meeting")
+    return locked
 
 
 async def start_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
     """Open the meeting (chair or coordinator); quorum then counts who is present."""
-    await _require_chair_or_coordinator(conn, user, meeting_id, "start")
-    locked = await queries.lock_meeting(conn, id=meeting_id)
-    if locked is None:
-        raise NotFound("No such meeting")
+    locked = await _lock_for_chair(conn, user, meeting_id, "start")
     if locked["status"] != MeetingStatus.SCHEDULED:
         raise Conflict(f"The meeting is {locked['status']} and cannot start")
     if datetime.now(UTC) < locked["starts_at"] - START_WINDOW:
@@ -52,10 +53,7 @@ async def start_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) 
 
 async def close_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
     """End the meeting (chair or coordinator); participants not recorded are flagged absent."""
-    await _require_chair_or_coordinator(conn, user, meeting_id, "close")
-    locked = await queries.lock_meeting(conn, id=meeting_id)
-    if locked is None:
-        raise NotFound("No such meeting")
+    locked = await _lock_for_chair(conn, user, meeting_id, "close")
     if locked["status"] != MeetingStatus.IN_PROGRESS:
         raise Conflict(f"The meeting is {locked['status']}; only a meeting in progress can close")
     await queries.close_meeting(conn, id=meeting_id)
@@ -68,10 +66,7 @@ async def record_attendance(
 ) -> Meeting:
     """Record who attended (chair or coordinator), once the meeting has started; replaces the
     previous record, and participants left out count as not recorded."""
-    await _require_chair_or_coordinator(conn, user, meeting_id, "record_attendance")
-    locked = await queries.lock_meeting(conn, id=meeting_id)
-    if locked is None:
-        raise NotFound("No such meeting")
+    locked = await _lock_for_chair(conn, user, meeting_id, "record_attendance")
     if locked["status"] not in TAKING_ATTENDANCE:
         raise Conflict(f"The meeting is {locked['status']}; attendance is recorded once it has started")
     user_ids = [entry.user_id for entry in data.attendance]

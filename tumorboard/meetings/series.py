@@ -20,7 +20,7 @@ from dateutil.rrule import rrule, rrulestr
 from tumorboard import audit, outbox
 from tumorboard.auth.access import require_role
 from tumorboard.auth.schemas import User
-from tumorboard.db import fetch_all, queries
+from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, Role
 from tumorboard.errors import Conflict, InvalidInput, NotFound
 from tumorboard.meetings.schemas import MeetingSummary, ParticipantIn, ParticipantsPut, Series, SeriesCreate
@@ -143,8 +143,10 @@ async def replace_series_participants(
     meetings = await _lock_open_occurrences(conn, series_id, following_series=True)
     await queries.delete_series_participants(conn, series_id=series_id)
     await _insert_participants(conn, series_id, data.participants)
-    for meeting_id in meetings:
-        await set_participants(conn, meeting_id, data.participants)
+    for locked in meetings:
+        await set_participants(conn, locked, data.participants)
+    if meetings:
+        await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meetings[0]["id"])
     await audit.record(conn, user.id, "update_participants", "meeting_series", series_id)
     return await load_series(conn, series_id)
 
@@ -154,8 +156,10 @@ async def end_series(conn: asyncpg.Connection, user: User, series_id: UUID) -> S
     require_role(user, Role.COORDINATOR, action="end", subject_type="meeting_series")
     meetings = await _lock_open_occurrences(conn, series_id, following_series=False)
     await queries.end_series(conn, id=series_id)
-    for meeting_id in meetings:
-        await cancel_locked_meeting(conn, meeting_id)
+    for locked in meetings:
+        await cancel_locked_meeting(conn, locked["id"])
+    if meetings:
+        await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meetings[0]["id"])
     await audit.record(conn, user.id, "end", "meeting_series", series_id)
     return await load_series(conn, series_id)
 
@@ -194,8 +198,9 @@ async def load_series(conn: asyncpg.Connection, series_id: UUID) -> Series:
 
 async def _lock_open_occurrences(
     conn: asyncpg.Connection, series_id: UUID, *, following_series: bool
-) -> list[UUID]:
-    """Lock a series, then the cases of its open occurrences, then those meetings, in that order."""
+) -> list[Record]:
+    """Lock a series, then the cases of its open occurrences, then those meetings, in that order;
+    the lock_meeting rows of those still scheduled."""
     series = await queries.lock_series(conn, id=series_id)
     if series is None:
         raise NotFound("No such meeting series")
@@ -210,7 +215,7 @@ async def _lock_open_occurrences(
     for meeting_id in meeting_ids:
         locked = await queries.lock_meeting(conn, id=meeting_id)
         if locked is not None and locked["status"] == MeetingStatus.SCHEDULED:
-            still_open.append(meeting_id)
+            still_open.append(locked)
     return still_open
 
 

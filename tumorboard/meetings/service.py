@@ -11,7 +11,7 @@ import msgspec
 from tumorboard import audit, outbox
 from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import User
-from tumorboard.db import fetch_all, queries
+from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from tumorboard.meetings.quorum import attendance_view, meeting_quorum, quorum
@@ -75,14 +75,15 @@ async def check_participants(conn: asyncpg.Connection, participants: list[Partic
 
 
 async def set_participants(
-    conn: asyncpg.Connection, meeting_id: UUID, participants: list[ParticipantIn]
+    conn: asyncpg.Connection, locked: Record, participants: list[ParticipantIn]
 ) -> None:
-    """Replace the participants of a locked scheduled meeting whose scheduled cases are locked too.
+    """Replace the participants of a locked scheduled meeting (a lock_meeting row) whose scheduled
+    cases are locked too; the caller then adds an assignment job.
 
     A meeting that covered every required discipline and no longer does sends its scheduled
     cases back to the waiting list; the assignment job then finds them another meeting.
     """
-    locked = await queries.lock_meeting(conn, id=meeting_id)
+    meeting_id = locked["id"]
     before = await fetch_all(queries.list_participants(conn, meeting_id=meeting_id))
     had_quorum = not quorum(locked["required_disciplines"], [p["discipline"] for p in before]).missing
     await queries.delete_participants(conn, meeting_id=meeting_id)
@@ -100,7 +101,15 @@ async def set_participants(
             "waiting for another meeting."
         )
         await queries.return_cases_to_waiting(conn, meeting_id=meeting_id, note=note)
-    await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
+
+
+async def lock_meeting_with_cases(conn: asyncpg.Connection, meeting_id: UUID) -> Record:
+    """Lock a meeting's cases, then the meeting (the order every writer keeps); 404 if there is none."""
+    await fetch_all(queries.lock_cases_on_meeting(conn, meeting_id=meeting_id))
+    locked = await queries.lock_meeting(conn, id=meeting_id)
+    if locked is None:
+        raise NotFound("No such meeting")
+    return locked
 
 
 async def replace_participants(
@@ -108,15 +117,13 @@ async def replace_participants(
 ) -> Meeting:
     """Replace a meeting's participant list; waiting cases are then offered to it."""
     require_role(user, Role.COORDINATOR, action="update", subject_type="meeting", subject_id=meeting_id)
-    await fetch_all(queries.lock_cases_on_meeting(conn, meeting_id=meeting_id))
-    locked = await queries.lock_meeting(conn, id=meeting_id)
-    if locked is None:
-        raise NotFound("No such meeting")
+    locked = await lock_meeting_with_cases(conn, meeting_id)
     if locked["status"] != MeetingStatus.SCHEDULED:
         raise Conflict(f"The meeting is {locked['status']}; its participants can no longer change")
     await check_participants(conn, data.participants)
-    await set_participants(conn, meeting_id, data.participants)
+    await set_participants(conn, locked, data.participants)
     await queries.mark_own_participants(conn, id=meeting_id)
+    await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
     await audit.record(conn, user.id, "update_participants", "meeting", meeting_id)
     return await load_meeting(conn, meeting_id)
 
@@ -170,10 +177,7 @@ async def cancel_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID)
     """Cancel a meeting (one occurrence of a series leaves the others alone); its scheduled
     cases go back to waiting and are re-assigned."""
     require_role(user, Role.COORDINATOR, action="cancel", subject_type="meeting", subject_id=meeting_id)
-    await fetch_all(queries.lock_cases_on_meeting(conn, meeting_id=meeting_id))
-    locked = await queries.lock_meeting(conn, id=meeting_id)
-    if locked is None:
-        raise NotFound("No such meeting")
+    locked = await lock_meeting_with_cases(conn, meeting_id)
     if locked["status"] != MeetingStatus.SCHEDULED:
         raise Conflict(
             "The meeting is already cancelled"
@@ -181,15 +185,16 @@ async def cancel_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID)
             else "Only a scheduled meeting can be cancelled; this one has started or is closed"
         )
     await cancel_locked_meeting(conn, meeting_id)
+    await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
     await audit.record(conn, user.id, "cancel", "meeting", meeting_id)
     return await load_meeting(conn, meeting_id)
 
 
 async def cancel_locked_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> None:
-    """Cancel a locked scheduled meeting whose cases are locked; they wait for another meeting."""
+    """Cancel a locked scheduled meeting whose cases are locked; they wait for another meeting
+    (the caller adds the assignment job, one per request)."""
     await queries.cancel_meeting(conn, id=meeting_id)
     await queries.return_cases_to_waiting(conn, meeting_id=meeting_id, note=CANCELLED_NOTE)
-    await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
 
 
 async def update_meeting(
@@ -202,10 +207,7 @@ async def update_meeting(
     passes go back to waiting; the database refuses a capacity or duration below what is booked.
     """
     require_role(user, Role.COORDINATOR, action="update", subject_type="meeting", subject_id=meeting_id)
-    await fetch_all(queries.lock_cases_on_meeting(conn, meeting_id=meeting_id))
-    locked = await queries.lock_meeting(conn, id=meeting_id)
-    if locked is None:
-        raise NotFound("No such meeting")
+    locked = await lock_meeting_with_cases(conn, meeting_id)
     if locked["status"] != MeetingStatus.SCHEDULED:
         raise Conflict(f"The meeting is {locked['status']} and can no longer change")
     given = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
