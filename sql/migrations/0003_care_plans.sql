@@ -77,10 +77,10 @@ CREATE TRIGGER care_plan_amendment_of_final
 BEFORE INSERT ON care_plan_amendment
 FOR EACH ROW EXECUTE FUNCTION care_plan_must_be_final('amends_id');
 
--- After signing, the presenter records whether the plan was carried out, and why not.
+-- After signing, the presenter records whether the plan was carried out, and why not (the case is
+-- the care plan version's).
 CREATE TABLE care_plan_follow_up (
     care_plan_id   uuid PRIMARY KEY REFERENCES care_plan (id),
-    case_id        uuid NOT NULL REFERENCES patient_case (id),
     implementation text NOT NULL CHECK (implementation IN ('fully', 'partly', 'not')),
     reason         text CHECK (reason IN ('patient_choice', 'comorbidity_or_fitness', 'disease_changed', 'other')),
     reason_text    text CHECK (length(reason_text) BETWEEN 1 AND 20000),
@@ -91,20 +91,18 @@ CREATE TABLE care_plan_follow_up (
         (coalesce(reason, '') = 'other') = (reason_text IS NOT NULL)
     )
 );
-CREATE INDEX care_plan_follow_up_case_idx ON care_plan_follow_up (case_id);
 
 CREATE TRIGGER care_plan_follow_up_of_final
 BEFORE INSERT OR UPDATE OF care_plan_id ON care_plan_follow_up
 FOR EACH ROW EXECUTE FUNCTION care_plan_must_be_final('care_plan_id');
 
--- The in-app inbox. One notification per person, kind and version, so a repeated job adds none.
+-- The in-app inbox. One notification per person, kind and version, so a repeated job adds none;
+-- the case and version number are read through the care plan version.
 CREATE TABLE notification (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id      uuid NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
     kind         text NOT NULL CHECK (kind IN ('care_plan_draft', 'care_plan_final')),
-    case_id      uuid NOT NULL REFERENCES patient_case (id),
     care_plan_id uuid NOT NULL REFERENCES care_plan (id),
-    version      integer NOT NULL CHECK (version > 0),
     created_at   timestamptz NOT NULL DEFAULT now(),
     read_at      timestamptz,
     emailed_at   timestamptz,

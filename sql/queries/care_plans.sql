@@ -1,8 +1,7 @@
 -- name: get_latest_care_plan^
 -- The newest version of a case's care plan, with its signer's name.
 SELECT cp.id, cp.case_id, cp.version, cp.status, cp.consensus, cp.content, cp.source_fingerprint,
-       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash,
-       cp.replaces_version
+       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash
 FROM care_plan cp
 LEFT JOIN app_user u ON u.id = cp.signed_by
 WHERE cp.case_id = :case_id
@@ -10,7 +9,7 @@ ORDER BY cp.version DESC
 LIMIT 1;
 
 -- name: get_latest_care_plan_state^
--- The newest version's identity and sources, without its content (for the consolidation check).
+-- The newest version's identity and sources, without its content (consolidation, amendment).
 SELECT id, version, status, source_fingerprint
 FROM care_plan
 WHERE case_id = :case_id
@@ -20,8 +19,7 @@ LIMIT 1;
 -- name: get_care_plan^
 -- One care plan version by id, with its signer's name.
 SELECT cp.id, cp.case_id, cp.version, cp.status, cp.consensus, cp.content, cp.source_fingerprint,
-       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash,
-       cp.replaces_version
+       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash
 FROM care_plan cp
 LEFT JOIN app_user u ON u.id = cp.signed_by
 WHERE cp.id = :id;
@@ -29,8 +27,7 @@ WHERE cp.id = :id;
 -- name: get_care_plan_version^
 -- One version of a case's care plan by number, with its signer's name.
 SELECT cp.id, cp.case_id, cp.version, cp.status, cp.consensus, cp.content, cp.source_fingerprint,
-       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash,
-       cp.replaces_version
+       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash
 FROM care_plan cp
 LEFT JOIN app_user u ON u.id = cp.signed_by
 WHERE cp.case_id = :case_id AND cp.version = :version;
@@ -38,8 +35,7 @@ WHERE cp.case_id = :case_id AND cp.version = :version;
 -- name: list_care_plan_versions
 -- Every version of a case's care plan, oldest first, with signers' names.
 SELECT cp.id, cp.case_id, cp.version, cp.status, cp.consensus, cp.content, cp.source_fingerprint,
-       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash,
-       cp.replaces_version
+       cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash
 FROM care_plan cp
 LEFT JOIN app_user u ON u.id = cp.signed_by
 WHERE cp.case_id = :case_id

@@ -8,15 +8,15 @@ LIMIT 1;
 
 -- name: upsert_care_plan_follow_up!
 -- Record (or correct) whether a signed version was implemented.
-INSERT INTO care_plan_follow_up (care_plan_id, case_id, implementation, reason, reason_text, recorded_by)
-VALUES (:care_plan_id, :case_id, :implementation, :reason, :reason_text, :recorded_by)
+INSERT INTO care_plan_follow_up (care_plan_id, implementation, reason, reason_text, recorded_by)
+VALUES (:care_plan_id, :implementation, :reason, :reason_text, :recorded_by)
 ON CONFLICT (care_plan_id) DO UPDATE
 SET implementation = EXCLUDED.implementation, reason = EXCLUDED.reason, reason_text = EXCLUDED.reason_text,
     recorded_by = EXCLUDED.recorded_by, recorded_at = now();
 
 -- name: get_care_plan_follow_up^
 -- The follow-up recorded for a signed version.
-SELECT f.case_id, f.care_plan_id, cp.version, f.implementation, f.reason, f.reason_text, f.recorded_by,
+SELECT cp.case_id, f.care_plan_id, cp.version, f.implementation, f.reason, f.reason_text, f.recorded_by,
        f.recorded_at
 FROM care_plan_follow_up f
 JOIN care_plan cp ON cp.id = f.care_plan_id
@@ -43,7 +43,3 @@ FROM signed s
 JOIN app_user u ON u.id = s.presenter_id
 LEFT JOIN care_plan_follow_up f ON f.care_plan_id = s.id
 ORDER BY s.signed_at, s.case_id;
-
--- name: board_exists$
--- Whether a board with this id exists.
-SELECT EXISTS (SELECT 1 FROM board WHERE id = :id);

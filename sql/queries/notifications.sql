@@ -1,7 +1,7 @@
 -- name: insert_notifications
 -- Tell each user a care plan version is ready, once per user, kind and version; returns the new ids.
-INSERT INTO notification (user_id, kind, case_id, care_plan_id, version)
-SELECT user_id, :kind::text, :case_id::uuid, :care_plan_id::uuid, :version::integer
+INSERT INTO notification (user_id, kind, care_plan_id)
+SELECT user_id, :kind::text, :care_plan_id::uuid
 FROM unnest(:user_ids::uuid[]) AS user_id
 ON CONFLICT (user_id, kind, care_plan_id) DO NOTHING
 RETURNING id;
@@ -16,13 +16,14 @@ WHERE c.id = :case_id;
 
 -- name: list_notifications
 -- A user's notifications, newest first, keyset-paginated.
-SELECT id, kind, case_id, care_plan_id, version, created_at, read_at
-FROM notification
-WHERE user_id = :user_id
-  AND (NOT :unread_only OR read_at IS NULL)
+SELECT n.id, n.kind, cp.case_id, n.care_plan_id, cp.version, n.created_at, n.read_at
+FROM notification n
+JOIN care_plan cp ON cp.id = n.care_plan_id
+WHERE n.user_id = :user_id
+  AND (NOT :unread_only OR n.read_at IS NULL)
   AND (:before_created_at::timestamptz IS NULL
-       OR (created_at, id) < (:before_created_at, :before_id::uuid))
-ORDER BY created_at DESC, id DESC
+       OR (n.created_at, n.id) < (:before_created_at, :before_id::uuid))
+ORDER BY n.created_at DESC, n.id DESC
 LIMIT :limit;
 
 -- name: count_unread_notifications$
@@ -31,10 +32,11 @@ SELECT count(*) FROM notification WHERE user_id = :user_id AND read_at IS NULL;
 
 -- name: mark_notification_read^
 -- Mark one of the caller's notifications read (keeps the first read time).
-UPDATE notification
-SET read_at = coalesce(read_at, now())
-WHERE id = :id AND user_id = :user_id
-RETURNING id, kind, case_id, care_plan_id, version, created_at, read_at;
+UPDATE notification n
+SET read_at = coalesce(n.read_at, now())
+FROM care_plan cp
+WHERE n.id = :id AND n.user_id = :user_id AND cp.id = n.care_plan_id
+RETURNING n.id, n.kind, cp.case_id, n.care_plan_id, cp.version, n.created_at, n.read_at;
 
 -- name: mark_all_notifications_read$
 -- Mark every unread notification of the caller read; returns how many.
@@ -45,8 +47,9 @@ SELECT count(*) FROM marked;
 
 -- name: lock_notification_for_email^
 -- A notification and its recipient's address, locked so two runs of the job cannot both send it.
-SELECT n.id, n.kind, n.case_id, n.version, n.emailed_at, u.email, u.full_name, u.is_active
+SELECT n.id, n.kind, cp.case_id, cp.version, n.emailed_at, u.email, u.full_name, u.is_active
 FROM notification n
+JOIN care_plan cp ON cp.id = n.care_plan_id
 JOIN app_user u ON u.id = n.user_id
 WHERE n.id = :id
 FOR UPDATE OF n;

@@ -31,8 +31,10 @@ GROUP BY c.item
 ORDER BY min(c.position), c.item;
 
 -- name: get_case_readiness_facts^
--- What readiness needs of one case, with its meeting's start and time zone when it has one.
+-- What readiness needs of one case, with its meeting's start and time zone when it has one, and
+-- whether the caller may see the case.
 SELECT c.id, c.status, c.presenter_id, c.meeting_id, c.disease_site,
+       case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view,
        c.stage IS NOT NULL AS has_stage, c.histology IS NOT NULL AS has_histology,
        c.ecog IS NOT NULL AS has_ecog, jsonb_array_length(c.biomarkers) > 0 AS has_biomarkers,
        r.pathology_report_on, r.imaging_on, m.starts_at AS meeting_starts_at, b.time_zone AS meeting_time_zone

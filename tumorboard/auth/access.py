@@ -28,8 +28,3 @@ async def participant_role(conn: asyncpg.Connection, meeting_id: UUID | None, us
     if meeting_id is None:
         return None
     return await queries.get_participant_role(conn, meeting_id=meeting_id, user_id=user_id)
-
-
-def can_view_case(user: User, presenter_id: UUID, *, participates: bool) -> bool:
-    """Coordinators, the case's presenter and its meeting's participants may see a case."""
-    return user.has_role(Role.COORDINATOR) or presenter_id == user.id or participates

@@ -93,7 +93,7 @@ async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int 
     )
     await audit.record(conn, None, "consolidate", "care_plan", care_plan_id)
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, care_plan_id)
-    await notify_care_plan_ready(conn, NotificationKind.CARE_PLAN_DRAFT, case_id, care_plan_id, version)
+    await notify_care_plan_ready(conn, NotificationKind.CARE_PLAN_DRAFT, case_id, care_plan_id)
     if pause := _pause_before_commit():
         await asyncio.sleep(pause)
     return version

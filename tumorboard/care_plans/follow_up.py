@@ -48,7 +48,6 @@ async def record_follow_up(
     await queries.upsert_care_plan_follow_up(
         conn,
         care_plan_id=final["id"],
-        case_id=case_id,
         implementation=data.implementation,
         reason=data.reason,
         reason_text=data.reason_text,
@@ -80,7 +79,7 @@ async def follow_up_report(
     )
     if period_end < period_start:
         raise InvalidInput("to", "must not be before from")
-    if not await queries.board_exists(conn, id=board_id):
+    if await queries.get_board(conn, id=board_id) is None:
         raise NotFound("No such board")
     rows = await fetch_all(
         queries.list_follow_up_report_rows(

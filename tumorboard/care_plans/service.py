@@ -95,9 +95,7 @@ async def sign(
     await queries.mark_case_finalized(conn, id=case_id)
     await audit.record(conn, user.id, "sign", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, latest["id"])
-    await notify_care_plan_ready(
-        conn, NotificationKind.CARE_PLAN_FINAL, case_id, latest["id"], latest["version"]
-    )
+    await notify_care_plan_ready(conn, NotificationKind.CARE_PLAN_FINAL, case_id, latest["id"])
     return document_from_row(await queries.get_care_plan(conn, id=latest["id"]))
 
 
@@ -110,7 +108,7 @@ async def amend(conn: asyncpg.Connection, user: User, case_id: UUID, data: Amend
     await require_chair(conn, user, case["meeting_id"], action="amend_care_plan", case_id=case_id)
     if case["status"] != CaseStatus.FINALIZED:
         raise Conflict("Only a signed care plan can be amended; the current draft can still change")
-    latest = await queries.get_latest_care_plan(conn, case_id=case_id)
+    latest = await queries.get_latest_care_plan_state(conn, case_id=case_id)
     row = await queries.insert_care_plan_amendment(
         conn, case_id=case_id, amends_id=latest["id"], reason=data.reason, requested_by=user.id
     )

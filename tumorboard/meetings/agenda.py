@@ -18,7 +18,7 @@ import asyncpg
 from tumorboard import audit, outbox
 from tumorboard.auth.schemas import User
 from tumorboard.db import fetch_all, queries
-from tumorboard.enums import CaseStatus, Urgency
+from tumorboard.enums import CaseStatus, MeetingStatus, Urgency
 from tumorboard.errors import NotReady
 from tumorboard.meetings.documents import fingerprint, render_agenda_html, render_agenda_pdf
 from tumorboard.meetings.rules import Deferral
@@ -120,7 +120,7 @@ async def lock_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
     meeting = await queries.lock_meeting_for_agenda(conn, id=meeting_id)
     if (
         meeting is None
-        or meeting["status"] != "scheduled"
+        or meeting["status"] != MeetingStatus.SCHEDULED
         or meeting["agenda_locked_at"] is not None
         or meeting["agenda_locks_at"] > meeting["now"]
         or meeting["starts_at"] <= meeting["now"]
@@ -135,6 +135,8 @@ async def lock_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
     await queries.freeze_agenda(conn, meeting_id=meeting_id, case_ids=kept)
     await queries.mark_agenda_locked(conn, id=meeting_id)
     if deferred:
+        # One pass finds the deferred cases their next meetings.
+        await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
         await queries.insert_notices(
             conn,
             meeting_id=meeting_id,
@@ -157,7 +159,6 @@ async def _defer_case(conn: asyncpg.Connection, meeting: Meeting, case: AgendaCa
     await queries.defer_case(conn, id=case.id, meeting_id=meeting.id, note=note)
     await queries.insert_deferral(conn, case_id=case.id, meeting_id=meeting.id, missing_items=missing)
     await audit.record(conn, None, "defer", "case", case.id)
-    await outbox.add_job(conn, outbox.ASSIGN_CASE, case.id)
 
 
 async def send_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:

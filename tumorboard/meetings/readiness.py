@@ -11,7 +11,6 @@ import asyncpg
 import msgspec
 
 from tumorboard import audit
-from tumorboard.auth.access import can_view_case, participant_role
 from tumorboard.auth.schemas import User
 from tumorboard.boards.schemas import CHECKLIST_LABELS, ChecklistItem, ChecklistItemKind
 from tumorboard.db import Record, fetch_all, queries
@@ -113,11 +112,12 @@ async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID
     On a meeting, the case is checked against that board's checklist on the meeting's date;
     while waiting, against every board covering its disease site, today.
     """
-    facts = await queries.get_case_readiness_facts(conn, id=case_id)
+    facts = await queries.get_case_readiness_facts(
+        conn, id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR)
+    )
     if facts is None:
         raise NotFound("No such case")
-    participates = await participant_role(conn, facts["meeting_id"], user.id) is not None
-    if not can_view_case(user, facts["presenter_id"], participates=participates):
+    if not facts["caller_may_view"]:
         raise AccessDenied(
             "Only the case's presenter, its meeting's participants and coordinators may see it",
             action="read_readiness",

@@ -138,7 +138,13 @@ async def replace_series_participants(
 ) -> Series:
     """Replace the participants of a series (coordinators) and of its future occurrences whose
     participants were not set one by one."""
-    require_role(user, Role.COORDINATOR, action="update_participants", subject_type="meeting_series")
+    require_role(
+        user,
+        Role.COORDINATOR,
+        action="update_participants",
+        subject_type="meeting_series",
+        subject_id=series_id,
+    )
     await check_participants(conn, data.participants)
     meetings = await _lock_open_occurrences(conn, series_id, following_series=True)
     await queries.delete_series_participants(conn, series_id=series_id)
@@ -153,7 +159,7 @@ async def replace_series_participants(
 
 async def end_series(conn: asyncpg.Connection, user: User, series_id: UUID) -> Series:
     """Stop a series (coordinators): no new occurrences, future ones cancelled, their cases re-assigned."""
-    require_role(user, Role.COORDINATOR, action="end", subject_type="meeting_series")
+    require_role(user, Role.COORDINATOR, action="end", subject_type="meeting_series", subject_id=series_id)
     meetings = await _lock_open_occurrences(conn, series_id, following_series=False)
     await queries.end_series(conn, id=series_id)
     for locked in meetings:

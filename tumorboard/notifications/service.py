@@ -52,7 +52,7 @@ def notification_from_row(row: Record) -> Notification:
 
 
 async def notify_care_plan_ready(
-    conn: asyncpg.Connection, kind: NotificationKind, case_id: UUID, care_plan_id: UUID, version: int
+    conn: asyncpg.Connection, kind: NotificationKind, case_id: UUID, care_plan_id: UUID
 ) -> int:
     """Tell the presenter (and, for a draft, the chair who signs it); once per person and version.
 
@@ -64,9 +64,7 @@ async def notify_care_plan_ready(
     if kind == NotificationKind.CARE_PLAN_DRAFT and people["chair_id"] is not None:
         recipients.append(people["chair_id"])
     added = await fetch_all(
-        queries.insert_notifications(
-            conn, user_ids=recipients, kind=kind, case_id=case_id, care_plan_id=care_plan_id, version=version
-        )
+        queries.insert_notifications(conn, user_ids=recipients, kind=kind, care_plan_id=care_plan_id)
     )
     if email_enabled():
         for row in added:

@@ -16,11 +16,10 @@ from tumorboard.auth.schemas import User
 from tumorboard.cases import service
 from tumorboard.cases.schemas import Case, CaseMove
 from tumorboard.enums import CaseStatus, ParticipantRole, Role
-from tumorboard.errors import DomainError
 from tumorboard.labels import label
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
-from tumorboard.pages.common import attempt, done, page
+from tumorboard.pages.common import attempt, done, done_or_refused, page
 from tumorboard.pages.forms import decode, text
 from tumorboard.pages.schemas import TimelineEvent
 from tumorboard.recommendations.service import list_recommendations
@@ -132,7 +131,9 @@ class CasePages(Controller):
     ) -> Response[Any]:
         """The presenter withdraws the case."""
         result = await attempt(conn, lambda: service.withdraw_case(conn, user, case_id))
-        return _after(request, case_id, result, "Case withdrawn; it has left its meeting.")
+        return done_or_refused(
+            request, f"/cases/{case_id}", result, "Case withdrawn; it has left its meeting."
+        )
 
     @post("/cases/{case_id:uuid}/close-discussion")
     async def close_discussion(
@@ -141,7 +142,7 @@ class CasePages(Controller):
         """The chair ends the discussion; the care plan draft follows."""
         result = await attempt(conn, lambda: service.close_discussion(conn, user, case_id))
         message = "Discussion closed. The care plan draft is being prepared and will appear on this page."
-        return _after(request, case_id, result, message)
+        return done_or_refused(request, f"/cases/{case_id}", result, message)
 
     @post("/cases/{case_id:uuid}/meeting")
     async def move(
@@ -157,11 +158,4 @@ class CasePages(Controller):
             return await service.move_case(conn, user, case_id, data)
 
         result = await attempt(conn, move)
-        return _after(request, case_id, result, "Case moved to the chosen meeting.")
-
-
-def _after(request: Request[Any, Any, Any], case_id: UUID, result: object, message: str) -> Response[Any]:
-    """Back to the case page, confirming the action or saying why it was refused."""
-    if isinstance(result, DomainError):
-        return done(request, f"/cases/{case_id}", result.detail, "error")
-    return done(request, f"/cases/{case_id}", message)
+        return done_or_refused(request, f"/cases/{case_id}", result, "Case moved to the chosen meeting.")

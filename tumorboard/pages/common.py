@@ -75,6 +75,13 @@ def done(request: Request[Any, Any, Any], url: str, message: str, kind: Kind = "
     return Redirect(url, status_code=303, cookies=[flash_cookie(request, message, kind)])
 
 
+def done_or_refused(request: Request[Any, Any, Any], url: str, result: object, message: str) -> Redirect:
+    """Go to a page after an attempted action: confirm it there, or say why it was refused."""
+    if isinstance(result, DomainError):
+        return done(request, url, result.detail, "error")
+    return done(request, url, message)
+
+
 async def attempt(conn: asyncpg.Connection, change: Callable[[], Awaitable[T]]) -> T | DomainError:
     """Run a service call in a savepoint; a refusal a form can show is returned and leaves nothing behind."""
     try:

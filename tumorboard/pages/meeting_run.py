@@ -9,10 +9,9 @@ import asyncpg
 from litestar import Controller, Request, Response, post
 
 from tumorboard.auth.schemas import User
-from tumorboard.errors import DomainError
 from tumorboard.meetings import attendance
 from tumorboard.meetings.schemas import AttendancePut, Meeting
-from tumorboard.pages.common import attempt, done
+from tumorboard.pages.common import attempt, done_or_refused
 from tumorboard.pages.forms import decode
 
 ATTENDANCE_FIELD = "attendance."
@@ -28,13 +27,6 @@ def attendance_body(form: Any) -> dict[str, Any]:
     return {"attendance": recorded}
 
 
-def _back(request: Request[Any, Any, Any], meeting_id: UUID, result: object, message: str) -> Response[Any]:
-    """Back to the meeting page, confirming the action or saying why it was refused."""
-    if isinstance(result, DomainError):
-        return done(request, f"/meetings/{meeting_id}", result.detail, "error")
-    return done(request, f"/meetings/{meeting_id}", message)
-
-
 class MeetingRunPages(Controller):
     """The chair's (or a coordinator's) controls during the meeting."""
 
@@ -46,7 +38,9 @@ class MeetingRunPages(Controller):
     ) -> Response[Any]:
         """Open the meeting: quorum now counts who is present."""
         result = await attempt(conn, lambda: attendance.start_meeting(conn, user, meeting_id))
-        return _back(request, meeting_id, result, "Meeting started. Record who is present below.")
+        return done_or_refused(
+            request, f"/meetings/{meeting_id}", result, "Meeting started. Record who is present below."
+        )
 
     @post("/meetings/{meeting_id:uuid}/attendance")
     async def record(
@@ -59,7 +53,7 @@ class MeetingRunPages(Controller):
             return await attendance.record_attendance(conn, user, meeting_id, decode(body, AttendancePut))
 
         result = await attempt(conn, record)
-        return _back(request, meeting_id, result, "Attendance saved.")
+        return done_or_refused(request, f"/meetings/{meeting_id}", result, "Attendance saved.")
 
     @post("/meetings/{meeting_id:uuid}/close")
     async def close(
@@ -67,4 +61,4 @@ class MeetingRunPages(Controller):
     ) -> Response[Any]:
         """End the meeting."""
         result = await attempt(conn, lambda: attendance.close_meeting(conn, user, meeting_id))
-        return _back(request, meeting_id, result, "Meeting closed.")
+        return done_or_refused(request, f"/meetings/{meeting_id}", result, "Meeting closed.")

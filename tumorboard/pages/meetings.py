@@ -20,7 +20,7 @@ from tumorboard.labels import label
 from tumorboard.meetings import service
 from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
 from tumorboard.pages import work
-from tumorboard.pages.common import attempt, done, field_errors, form_error, page
+from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, form_error, page
 from tumorboard.pages.filters import input_datetime, zone_of
 from tumorboard.pages.forms import (
     compact,
@@ -183,11 +183,8 @@ class MeetingPages(Controller):
     ) -> Response[Any]:
         """Cancel the meeting; its cases go back to waiting and are placed again."""
         result = await attempt(conn, lambda: service.cancel_meeting(conn, user, meeting_id))
-        if isinstance(result, DomainError):
-            return done(request, f"/meetings/{meeting_id}", result.detail, "error")
-        return done(
-            request, f"/meetings/{meeting_id}", "Meeting cancelled. Its cases are being placed again."
-        )
+        message = "Meeting cancelled. Its cases are being placed again."
+        return done_or_refused(request, f"/meetings/{meeting_id}", result, message)
 
 
 async def _create(conn: asyncpg.Connection, user: User, body: dict[str, Any]) -> Meeting:
