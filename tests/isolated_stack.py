@@ -63,7 +63,8 @@ def _with_path(url: str, path: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=path))
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -104,7 +105,7 @@ async def isolated_stack(
     await migrate(conn)
     await conn.close()
 
-    port = _free_port()
+    port = free_port()
     web = _start_web(port, {**_env(database_url, redis_url), **web_settings}, logs / "web.log")
     pool = await create_pool(database_url, min_size=1, max_size=3)
     stack: IsolatedStack | None = None

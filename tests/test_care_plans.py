@@ -238,7 +238,12 @@ async def test_a_worker_killed_mid_consolidation_leaves_exactly_one_version(
         await eventually(lambda: pool.fetchval("SELECT done_at IS NOT NULL FROM outbox WHERE id = $1", again))
         rows = await pool.fetch("SELECT version, status FROM care_plan WHERE case_id = $1", case["id"])
         assert [tuple(r) for r in rows] == [(1, "draft")]
-        assert await pool.fetchval("SELECT count(*) FROM notification WHERE case_id = $1", case["id"]) == 2
+        notifications = await pool.fetchval(
+            "SELECT count(*) FROM notification n JOIN care_plan cp ON cp.id = n.care_plan_id"
+            " WHERE cp.case_id = $1",
+            case["id"],
+        )
+        assert notifications == 2
         pdf_jobs = await pool.fetchval(
             "SELECT count(*) FROM outbox WHERE job = 'render_care_plan_pdf'"
             " AND subject_id IN (SELECT id FROM care_plan WHERE case_id = $1)",

@@ -41,7 +41,12 @@ async def test_presenter_records_and_corrects_implementation(api: Factory, pool:
     assert (corrected["implementation"], corrected["reason"]) == ("partly", "other")
     read = await api.ok(api.client.get(url, headers=team.chair.headers), 200)
     assert read == corrected
-    assert await pool.fetchval("SELECT count(*) FROM care_plan_follow_up WHERE case_id = $1", case["id"]) == 1
+    rows = await pool.fetchval(
+        "SELECT count(*) FROM care_plan_follow_up f JOIN care_plan cp ON cp.id = f.care_plan_id"
+        " WHERE cp.case_id = $1",
+        case["id"],
+    )
+    assert rows == 1
 
 
 async def test_follow_up_needs_a_reason_from_the_list(api: Factory, pool: asyncpg.Pool) -> None:

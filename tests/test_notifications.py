@@ -3,7 +3,6 @@ patient data and go out once, through a real SMTP server (aiosmtpd) on 127.0.0.1
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from email import message_from_bytes, policy
@@ -17,7 +16,7 @@ from aiosmtpd.handlers import Message
 
 from tests.care_plan_helpers import consolidate, discussed_case, revise, sign
 from tests.factories import Actor, Factory, eventually
-from tests.isolated_stack import isolated_stack
+from tests.isolated_stack import free_port, isolated_stack
 from tumorboard.notifications.email import send_notification_email
 from tumorboard.settings import Settings
 
@@ -33,17 +32,11 @@ class Mailbox(Message):
         self.messages.append(message_from_bytes(message.as_bytes(), policy=policy.default))  # type: ignore[arg-type]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """A local SMTP server; yields its mailbox and port."""
     mailbox = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield mailbox, port
@@ -212,6 +205,8 @@ async def test_workers_email_the_draft_and_the_signed_plan(
         final = (await eventually(lambda: delivered_to(team.presenter, 2)))[1]
         assert final["Subject"].startswith("Signed care plan ready (version 1)")
         emailed = await api.pool.fetchval(
-            "SELECT count(*) FROM notification WHERE case_id = $1 AND emailed_at IS NOT NULL", case["id"]
+            "SELECT count(*) FROM notification n JOIN care_plan cp ON cp.id = n.care_plan_id"
+            " WHERE cp.case_id = $1 AND n.emailed_at IS NOT NULL",
+            case["id"],
         )
         assert emailed == 3 and len(mailbox.messages) == 3  # presenter twice, chair once; each once

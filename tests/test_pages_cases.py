@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.browser.scenarios import case_placed_on, meeting_of
+from tests.browser.scenarios import case_on_a_meeting, meeting_of
 from tests.browser.support import field_error, flash_of, input_value, page_client, text_of
 from tests.factories import Factory
 
@@ -181,9 +181,7 @@ async def test_the_coordinator_moves_a_waiting_case_onto_a_meeting(server: str, 
 
 
 async def test_the_chair_closes_the_discussion_from_the_case_page(server: str, api: Factory) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, _, case = await case_on_a_meeting(api)
     async with page_client(server, team.surgeon) as reviewer:
         assert "Close the discussion" not in (await reviewer.get(f"/cases/{case['id']}")).text
     async with page_client(server, team.chair) as browser:

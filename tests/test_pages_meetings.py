@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
-from tests.browser.scenarios import case_placed_on, meeting_of
+from tests.browser.scenarios import case_on_a_meeting, meeting_of
 from tests.browser.support import field_error, flash_of, input_value, page_client, text_of
 from tests.factories import Factory, recommendation_body
 from tumorboard.web import SESSION_COOKIE
@@ -106,9 +106,7 @@ async def test_the_coordinator_chooses_the_chair_and_reviewers(
 async def test_the_meeting_page_shows_the_agenda_with_each_disciplines_progress(
     server: str, api: Factory
 ) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, meeting, case = await case_on_a_meeting(api)
     await api.ok(
         api.client.post(
             f"/cases/{case['id']}/recommendations", json=recommendation_body(), headers=team.surgeon.headers
@@ -144,9 +142,7 @@ async def _next_event(lines: object, within: float) -> str:
 
 
 async def test_the_live_agenda_sends_a_new_recommendation_as_it_arrives(server: str, api: Factory) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, meeting, case = await case_on_a_meeting(api)
     async with page_client(server, team.chair) as browser:
         page = await browser.get(f"/meetings/{meeting['id']}")
         since = page.text.split("/live?since=", 1)[1].split('"', 1)[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from tests.browser.scenarios import case_placed_on, draft_care_plan, meeting_of, recommend_all
+from tests.browser.scenarios import case_on_a_meeting, draft_care_plan, recommend_all
 from tests.browser.support import field_error, flash_of, input_value, page_client, text_of
 from tests.factories import Factory
 
@@ -28,9 +28,7 @@ def recommendation_form(**overrides: str) -> list[tuple[str, str]]:
 async def test_a_reviewer_recommends_then_revises_and_a_stale_form_is_refused(
     server: str, api: Factory, pool: asyncpg.Pool
 ) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, meeting, case = await case_on_a_meeting(api)
     path = f"/cases/{case['id']}/recommendation"
     async with page_client(server, team.surgeon) as browser:
         blank = await browser.get(path)
@@ -68,9 +66,7 @@ async def test_a_reviewer_recommends_then_revises_and_a_stale_form_is_refused(
 async def test_the_recommendation_form_marks_each_bad_field(
     server: str, api: Factory, pool: asyncpg.Pool
 ) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, _, case = await case_on_a_meeting(api)
     path = f"/cases/{case['id']}/recommendation"
     async with page_client(server, team.surgeon) as browser:
         bad = [
@@ -93,9 +89,7 @@ async def test_the_recommendation_form_marks_each_bad_field(
 async def test_the_chair_signs_the_care_plan_version_they_were_shown(
     server: str, api: Factory, pool: asyncpg.Pool
 ) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, _, case = await case_on_a_meeting(api)
     path = f"/cases/{case['id']}/care-plan"
     async with page_client(server, team.presenter) as presenter:
         assert "no care plan yet" in text_of(await presenter.get(path))

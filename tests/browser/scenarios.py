@@ -31,6 +31,13 @@ async def case_placed_on(
     )
 
 
+async def case_on_a_meeting(api: Factory) -> tuple[Team, dict[str, Any], dict[str, Any]]:
+    """A fresh team, its meeting, and a case placed on it."""
+    team = await api.team()
+    meeting = await meeting_of(api, team)
+    return team, meeting, await case_placed_on(api, team, meeting)
+
+
 async def recommend_all(api: Factory, team: Team, case_id: str, **overrides: Any) -> None:
     """Every required discipline recommends, which ends the discussion."""
     for reviewer in (team.chair, team.surgeon, team.radiation):

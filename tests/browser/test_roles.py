@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import SignIn
-from tests.browser.scenarios import case_placed_on, meeting_of
+from tests.browser.scenarios import case_on_a_meeting, case_placed_on, meeting_of
 from tests.factories import Factory, recommendation_body
 
 pytestmark = pytest.mark.slow
@@ -108,9 +108,7 @@ async def test_a_coordinator_schedules_a_meeting_and_sets_its_participants(
 
 
 async def test_a_reviewer_recommends_and_sees_the_agenda_update_live(sign_in: SignIn, api: Factory) -> None:
-    team = await api.team()
-    meeting = await meeting_of(api, team)
-    case = await case_placed_on(api, team, meeting)
+    team, _, case = await case_on_a_meeting(api)
     tab = await sign_in(team.surgeon, "reviewer")
     page = tab.page
     await expect(page.get_by_text("1 waiting for your recommendation")).to_be_visible()
