@@ -25,7 +25,7 @@ from tumorboard.auth.schemas import User
 from tumorboard.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotReady
 from tumorboard.pages.flash import FLASH_COOKIE, Kind, clear_flash_cookie, flash_cookie, read_flash
 from tumorboard.validation import InvalidBody
-from tumorboard.web import SECURITY_HEADERS, provide_page_user
+from tumorboard.web import provide_page_user
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,7 +34,6 @@ ERROR_TEMPLATE = "pages/error.html"
 # Refusals a form shows next to what was typed. Denials (403) and unknown records (404) are not
 # caught: they reach the request's transaction, which rolls back and audits them, then an error page.
 FORM_REFUSALS = (InvalidBody, InvalidInput, Conflict, NotReady)
-_SECURITY_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -137,7 +136,7 @@ def sign_in_redirect(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if request.method == "GET" and path != "/":
         query = f"?{request.url.query}" if request.url.query else ""
         location += "?next=" + quote(path + query, safe="")
-    return Redirect(location, status_code=303, headers=_SECURITY_HEADERS)
+    return Redirect(location, status_code=303)
 
 
 def _error_page(request: Request[Any, Any, Any], status_code: int, title: str, message: str) -> Response[Any]:
@@ -145,7 +144,7 @@ def _error_page(request: Request[Any, Any, Any], status_code: int, title: str, m
         ERROR_TEMPLATE,
         context={"title": title, "message": message, "status_code": status_code, "flash": None},
         status_code=status_code,
-        headers={**_SECURITY_HEADERS, **NO_STORE},
+        headers=NO_STORE,
     )
 
 
