@@ -53,6 +53,7 @@ from bench.harness import (
     services,
     spread,
 )
+from bench.http_ratios import case_body
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}
@@ -156,26 +157,6 @@ def _start(args: argparse.Namespace, children: Children, database_url: str, redi
 # --- the measurement ----------------------------------------------------------------------------
 
 
-def _case_body(number: int) -> dict[str, Any]:
-    return {
-        "patient": {
-            "mrn": f"BENCH-CP-{os.getpid()}-{number:04d}",
-            "given_name": "Ada",
-            "family_name": f"Benchpatient{number}",
-            "birth_date": "1961-05-17",
-            "sex": "female",
-        },
-        "disease_site": "breast",
-        "diagnosis": {"code": "C50.911", "system": "ICD-10-CM", "display": "Malignant neoplasm of breast"},
-        "histology": "Invasive ductal carcinoma",
-        "stage": {"system": "AJCC8", "t": "cT2", "n": "cN1", "m": "cM0", "group": "IIB"},
-        "ecog": 1,
-        "biomarkers": [{"name": "HER2", "value": "positive"}],
-        "summary": "Palpable mass, biopsy-proven.",
-        "question": "Neoadjuvant therapy before surgery?",
-    }
-
-
 def _recommendation(modalities: list[str]) -> dict[str, Any]:
     return {
         "intent": "curative",
@@ -228,7 +209,8 @@ async def _arrange(client: httpx.AsyncClient, people: dict[str, tuple[str, str]]
     )
     case_ids = []
     for number in range(cases):
-        case = await _ok(client.post("/cases", json=_case_body(number), headers=auth["presenter"]), 201)
+        body = case_body(f"BENCH-CP-{os.getpid()}-{number:04d}")
+        case = await _ok(client.post("/cases", json=body, headers=auth["presenter"]), 201)
         move = client.put(
             f"/cases/{case['id']}/meeting", json={"meeting_id": meeting["id"]}, headers=auth["coordinator"]
         )
