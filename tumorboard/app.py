@@ -31,7 +31,7 @@ from tumorboard.meetings.controllers import (
 )
 from tumorboard.notifications.controllers import NotificationController
 from tumorboard.recommendations.controllers import RecommendationController
-from tumorboard.settings import TEMPLATES_DIR, Settings
+from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
     add_security_headers,
     domain_error_handler,
@@ -106,4 +106,4 @@ def create_app(settings: Settings) -> Litestar:
 
 def create_app_from_env() -> Litestar:
     """The application configured from the environment (the factory `tumorboard serve` runs)."""
-    return create_app(Settings.from_env())
+    return create_app(current_settings())

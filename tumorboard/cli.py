@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 import asyncpg
 
 from tumorboard.auth.schemas import User, UserCreate
-from tumorboard.settings import Settings, configure_logging
+from tumorboard.settings import Settings, configure_logging, current_settings
 
 log = logging.getLogger("tumorboard")
 
@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tumorboard` command."""
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = current_settings()
     configure_logging(settings.log_level)
     try:
         return int(args.run(settings, args) or 0)

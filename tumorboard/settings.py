@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -67,6 +68,12 @@ class Settings:
             smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
             test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
+
+
+@functools.cache
+def current_settings() -> Settings:
+    """This process's settings, read from the environment once."""
+    return Settings.from_env()
 
 
 def configure_logging(level: str) -> None:

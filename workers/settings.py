@@ -18,7 +18,7 @@ from arq.connections import RedisSettings
 from tumorboard import outbox
 from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.db import create_pool
-from tumorboard.settings import Settings, configure_logging
+from tumorboard.settings import Settings, configure_logging, current_settings
 from workers import jobs
 
 log = logging.getLogger("tumorboard.worker")
@@ -65,7 +65,7 @@ async def _keep_listening(ctx: dict[str, Any], database_url: str) -> None:
 
 async def startup(ctx: dict[str, Any]) -> None:
     """Open the pool, start listening for new jobs, and sweep what is pending."""
-    settings = Settings.from_env()
+    settings = current_settings()
     configure_logging(settings.log_level)
     ctx["settings"] = settings
     ctx["pool"] = await create_pool(settings.database_url or "", min_size=1, max_size=settings.db_pool_max)
@@ -107,7 +107,7 @@ class WorkerSettings:
     ]
     on_startup = startup
     on_shutdown = shutdown
-    redis_settings = redis_settings(Settings.from_env())
+    redis_settings = redis_settings(current_settings())
     job_serializer = msgspec.msgpack.encode
     job_deserializer = msgspec.msgpack.decode
     poll_delay = 0.1

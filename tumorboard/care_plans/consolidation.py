@@ -10,7 +10,6 @@ people waiting for it commit together.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +28,8 @@ from tumorboard.meetings.quorum import attendance_view, meeting_quorum
 from tumorboard.notifications.schemas import NotificationKind
 from tumorboard.notifications.service import notify_care_plan_ready
 from tumorboard.recommendations.schemas import Recommendation
-from tumorboard.settings import Settings
+from tumorboard.recommendations.service import recommendations_of
+from tumorboard.settings import current_settings
 
 
 def source_fingerprint(recommendations: Sequence[Recommendation], absent: Sequence[str]) -> str:
@@ -42,8 +42,7 @@ async def current_sources(
     conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID
 ) -> tuple[list[Recommendation], list[str], str]:
     """A case's recommendations, its absent disciplines and their fingerprint, as they stand now."""
-    rows = await fetch_all(queries.list_recommendations(conn, case_id=case_id))
-    recommendations = [msgspec.convert(dict(row), Recommendation) for row in rows]
+    recommendations = await recommendations_of(conn, case_id)
     absent = await missing_disciplines(conn, case_id, meeting_id)
     return recommendations, absent, source_fingerprint(recommendations, absent)
 
@@ -61,10 +60,9 @@ def proposals(recommendations: Sequence[Recommendation]) -> list[PlanProposal]:
     ]
 
 
-@functools.cache
 def _pause_before_commit() -> float:
     # Zero outside the test that kills a worker in the middle of a consolidation.
-    return Settings.from_env().test_consolidation_delay
+    return current_settings().test_consolidation_delay
 
 
 async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int | None:

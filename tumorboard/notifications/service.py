@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from uuid import UUID
 
@@ -14,13 +13,12 @@ from tumorboard.db import Record, fetch_all, queries
 from tumorboard.errors import NotFound
 from tumorboard.notifications.schemas import MarkedRead, Notification, NotificationKind, NotificationPage
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
-from tumorboard.settings import Settings
+from tumorboard.settings import current_settings
 
 
-@functools.cache
 def email_enabled() -> bool:
     """Whether this process sends notification emails (TUMORBOARD_SMTP_HOST is set)."""
-    return Settings.from_env().smtp_host is not None
+    return current_settings().smtp_host is not None
 
 
 def care_plan_link(case_id: UUID, version: int) -> str:

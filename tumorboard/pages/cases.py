@@ -22,7 +22,7 @@ from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, done_or_refused, page
 from tumorboard.pages.forms import decode, text
 from tumorboard.pages.schemas import TimelineEvent
-from tumorboard.recommendations.service import list_recommendations
+from tumorboard.recommendations.service import recommendations_of
 
 LIST_LIMIT = 50
 MOVE_CHOICES = 50
@@ -89,8 +89,12 @@ class CasePages(Controller):
     ) -> Template:
         """A case: its data, where it stands, its history, the recommendations and its care plan."""
         case = await service.get_case(conn, user, case_id)
-        recommendations = await list_recommendations(conn, user, case_id)
-        meeting = (await work.meeting_briefs(conn, [case.meeting_id])).get(case.meeting_id)  # type: ignore[arg-type]
+        recommendations = await recommendations_of(conn, case_id)
+        meeting = (
+            (await work.meeting_briefs(conn, [case.meeting_id])).get(case.meeting_id)
+            if case.meeting_id
+            else None
+        )
         role = await participant_role(conn, case.meeting_id, user.id)
         # Which actions to offer; each one's service checks its own rules again.
         movable = user.has_role(Role.COORDINATOR) and case.status in (

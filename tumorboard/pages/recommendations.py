@@ -69,7 +69,8 @@ def _form(
 
 
 async def _own(conn: asyncpg.Connection, user: User, case_id: UUID) -> Recommendation | None:
-    recommendations = await service.list_recommendations(conn, user, case_id)
+    """The caller's recommendation on a case whose access the caller has been checked for."""
+    recommendations = await service.recommendations_of(conn, case_id)
     return next((r for r in recommendations if r.author_id == user.id), None)
 
 

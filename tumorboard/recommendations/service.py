@@ -91,6 +91,11 @@ async def update_recommendation(
 async def list_recommendations(conn: asyncpg.Connection, user: User, case_id: UUID) -> list[Recommendation]:
     """A case's recommendations, for those who may see the case."""
     await get_case(conn, user, case_id, action="read_recommendations")
+    return await recommendations_of(conn, case_id)
+
+
+async def recommendations_of(conn: asyncpg.Connection, case_id: UUID) -> list[Recommendation]:
+    """A case's recommendations, oldest first, for callers that have checked access to the case."""
     rows = await fetch_all(queries.list_recommendations(conn, case_id=case_id))
     return [msgspec.convert(dict(row), Recommendation) for row in rows]
 
