@@ -48,12 +48,12 @@ from bench.harness import (
     cpu_seconds,
     cpu_used,
     create_user_with_token,
-    free_port,
     percentile,
     services,
     spread,
 )
 from bench.http_ratios import case_body
+from tumorboard.embedded import free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import time
@@ -82,13 +81,6 @@ class Children:
                     os.killpg(process.pid, signal.SIGKILL)  # its own session: its group is its own
                 process.wait(timeout=10)
         self.started.clear()
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

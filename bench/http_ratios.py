@@ -49,9 +49,9 @@ from bench.harness import (
     ProcessTimes,
     cpu_seconds,
     create_user_with_token,
-    free_port,
     services,
 )
+from tumorboard.embedded import free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS = {"read": 0.35, "write": 0.15}

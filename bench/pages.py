@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+
+from tumorboard.embedded import free_port
 
 HOST = "127.0.0.1"  # all traffic stays on this machine
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -195,12 +196,6 @@ async def python_load(url: str, headers: dict[str, str], seconds: int, connectio
 
     await asyncio.gather(*(client() for _ in range(connections)))
     return done / seconds
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def measure(base: str, path: str, headers: dict[str, str], seconds: int, connections: int) -> float:

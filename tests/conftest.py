@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 
 from tests.factories import Factory
 from tumorboard.db import create_pool
-from tumorboard.embedded import embedded_services
+from tumorboard.embedded import embedded_services, free_port
 from tumorboard.migrate import migrate
 
 # Tables emptied before each test; the audit trail is append-only and only grows.
@@ -62,16 +61,10 @@ async def pool(service_urls: tuple[str, str]) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tumorboard serve` in a child process; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("logs") / "web.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "tumorboard.cli", "serve", "--port", str(port)],

@@ -9,7 +9,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 
 from tests.factories import Factory
 from tumorboard.db import create_pool
+from tumorboard.embedded import free_port
 from tumorboard.migrate import migrate
 
 # The session uses Redis database 0; each isolated stack takes the next free one.
@@ -61,13 +61,6 @@ def _env(database_url: str, redis_url: str) -> dict[str, str]:
 
 def _with_path(url: str, path: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=path))
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start_web(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -16,7 +16,8 @@ from aiosmtpd.handlers import Message
 
 from tests.care_plan_helpers import consolidate, discussed_case, revise, sign
 from tests.factories import Actor, Factory, eventually
-from tests.isolated_stack import free_port, isolated_stack
+from tests.isolated_stack import isolated_stack
+from tumorboard.embedded import free_port
 from tumorboard.notifications.email import send_notification_email
 from tumorboard.settings import Settings
 

@@ -136,7 +136,8 @@ def find_redis_server(which: Callable[[str], str | None] = shutil.which) -> Path
 # --- small helpers ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -253,7 +254,7 @@ class _Cluster:
         if not durable:
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
         for attempt in range(3):
-            port = _free_port()
+            port = free_port()
             options = f"-p {port} -k {shlex.quote(socket_dir)} " + " ".join(f"-c {s}" for s in settings)
             try:
                 self.run(
@@ -366,7 +367,7 @@ def start_redis(data_dir: Path, *, executable: Path | None = None) -> EmbeddedRe
     folder = Path(tempfile.mkdtemp(prefix="tumorboard-redis-", dir=data_dir))
     logfile = folder / "redis.log"
     for attempt in range(3):
-        port = _free_port()
+        port = free_port()
         args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         args += ["--dir", str(folder), "--daemonize", "no"]
         try:
