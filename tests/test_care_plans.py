@@ -63,12 +63,18 @@ async def test_a_changed_recommendation_makes_a_new_version(api: Factory, pool: 
 
 async def test_stale_version_is_refused(api: Factory) -> None:
     team = await api.team()
-    _, recommendations = await discussed_case(api, team)
-    body = {**recommendation_body(), "version": 1}
+    case, recommendations = await discussed_case(api, team)
     url = f"/recommendations/{recommendations[0]['id']}"
-    assert (await api.client.put(url, json=body, headers=team.chair.headers)).status_code == 200
-    stale = await api.client.put(url, json=body, headers=team.chair.headers)
-    assert stale.status_code == 409
+    first = {**recommendation_body(summary="Revised after the meeting."), "version": 1}
+    assert (await api.ok(api.client.put(url, json=first, headers=team.chair.headers), 200))["version"] == 2
+    late = {**recommendation_body(summary="Written against the old version."), "version": 1}
+    stale = await api.client.put(url, json=late, headers=team.chair.headers)
+    assert stale.status_code == 409 and "changed since you read it" in stale.json()["detail"]
+    listed = await api.ok(
+        api.client.get(f"/cases/{case['id']}/recommendations", headers=team.chair.headers), 200
+    )
+    mine = next(r for r in listed if r["id"] == recommendations[0]["id"])
+    assert (mine["version"], mine["summary"]) == (2, "Revised after the meeting.")
 
 
 async def test_signing_waits_for_the_draft_of_the_latest_recommendations(
