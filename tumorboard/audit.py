@@ -21,7 +21,7 @@ async def record(
     outcome: str = "allowed",
 ) -> None:
     """Write one audit event in the caller's transaction."""
-    await queries.insert_audit_event(
+    await queries.audit.insert_audit_event(
         conn,
         actor_id=actor_id,
         action=action,
@@ -41,6 +41,6 @@ async def record_reads(
 ) -> None:
     """Write one 'read' event per record shown, in one statement."""
     if subject_ids:
-        await queries.insert_audit_reads(
+        await queries.audit.insert_audit_reads(
             conn, actor_id=actor_id, subject_type=subject_type, subject_ids=list(subject_ids)
         )

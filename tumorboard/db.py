@@ -1,4 +1,4 @@
-"""The asyncpg pool and the named queries (sql/queries/*.sql)."""
+"""The asyncpg pool and the named queries (sql/queries/<package>/*.sql, as queries.<package>.<name>)."""
 
 from __future__ import annotations
 

@@ -37,18 +37,20 @@ _LIVE = {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}
 
 async def add_job(conn: asyncpg.Connection, job: str, subject_id: UUID | None = None) -> int:
     """Write a job in the caller's transaction; it runs once that transaction commits."""
-    return await queries.insert_outbox_job(conn, job=job, subject_id=subject_id)
+    return await queries.outbox.insert_outbox_job(conn, job=job, subject_id=subject_id)
 
 
 async def mark_done(conn: asyncpg.Connection, outbox_id: int) -> None:
     """Record, in the job's own transaction, that its work is committed."""
-    await queries.mark_outbox_job_done(conn, id=outbox_id)
+    await queries.outbox.mark_outbox_job_done(conn, id=outbox_id)
 
 
 async def enqueue(pool: asyncpg.Pool, redis: ArqRedis, outbox_id: int, attempts: int) -> bool:
     """Claim a row at its current attempt count and enqueue it; False if another process won."""
     async with pool.acquire() as conn:
-        row = await queries.claim_outbox_job(conn, id=outbox_id, attempts=attempts, max_attempts=MAX_ATTEMPTS)
+        row = await queries.outbox.claim_outbox_job(
+            conn, id=outbox_id, attempts=attempts, max_attempts=MAX_ATTEMPTS
+        )
     if row is None:
         return False
     subject = str(row["subject_id"]) if row["subject_id"] else None
@@ -66,7 +68,7 @@ async def sweep(pool: asyncpg.Pool, redis: ArqRedis, *, settle_seconds: int = SE
     """Re-enqueue every job not done and not live in Redis; return how many were enqueued."""
     async with pool.acquire() as conn:
         rows = await fetch_all(
-            queries.list_pending_outbox_jobs(
+            queries.outbox.list_pending_outbox_jobs(
                 conn, max_attempts=MAX_ATTEMPTS, settle_seconds=settle_seconds, limit=1000
             )
         )

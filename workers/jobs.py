@@ -69,8 +69,8 @@ async def clean_up(ctx: dict[str, Any]) -> None:
     """Housekeeping: drop expired tokens and outbox rows finished more than a week ago."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
-        await queries.delete_expired_tokens(conn)
-        await queries.delete_old_outbox_jobs(conn, keep_days=7)
+        await queries.auth.delete_expired_tokens(conn)
+        await queries.outbox.delete_old_outbox_jobs(conn, keep_days=7)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:

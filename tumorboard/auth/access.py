@@ -27,4 +27,4 @@ async def participant_role(conn: asyncpg.Connection, meeting_id: UUID | None, us
     """The caller's role on a meeting ('chair' or 'reviewer'), or None."""
     if meeting_id is None:
         return None
-    return await queries.get_participant_role(conn, meeting_id=meeting_id, user_id=user_id)
+    return await queries.meetings.get_participant_role(conn, meeting_id=meeting_id, user_id=user_id)

@@ -30,7 +30,7 @@ async def create_user(conn: asyncpg.Connection, actor_id: UUID | None, data: Use
     password_hash = await hash_password(data.password)
     try:
         async with conn.transaction():
-            row = await queries.insert_user(
+            row = await queries.auth.insert_user(
                 conn,
                 email=data.email,
                 full_name=data.full_name,
@@ -49,7 +49,7 @@ async def list_users(conn: asyncpg.Connection, limit: int, cursor: str | None) -
     """Users by name, one page at a time."""
     after_name, after_id = decode_cursor(cursor, tuple[str, UUID]) if cursor else (None, None)
     rows = await fetch_all(
-        queries.list_users(conn, after_name=after_name, after_id=after_id, limit=check_limit(limit) + 1)
+        queries.auth.list_users(conn, after_name=after_name, after_id=after_id, limit=check_limit(limit) + 1)
     )
     users = [msgspec.convert(dict(row), User) for row in rows[:limit]]
     next_cursor = encode_cursor(users[-1].full_name, users[-1].id) if len(rows) > limit else None
@@ -58,12 +58,14 @@ async def list_users(conn: asyncpg.Connection, limit: int, cursor: str | None) -
 
 async def authenticate(conn: asyncpg.Connection, email: str, password: str) -> UUID:
     """The id of the user with these credentials; NotAuthenticated otherwise."""
-    row = await queries.get_login(conn, email=email.lower())
+    row = await queries.auth.get_login(conn, email=email.lower())
     if not await verify_password(row["password_hash"] if row else None, password) or row is None:
         denied_for = row["id"] if row else None
         raise NotAuthenticated("Invalid email or password", audit=AuditNote("sign_in", "user", denied_for))
     if needs_rehash(row["password_hash"]):
-        await queries.update_password_hash(conn, id=row["id"], password_hash=await hash_password(password))
+        await queries.auth.update_password_hash(
+            conn, id=row["id"], password_hash=await hash_password(password)
+        )
     await audit.record(conn, row["id"], "sign_in", "user", row["id"])
     return row["id"]
 
@@ -72,7 +74,7 @@ async def issue_token(conn: asyncpg.Connection, user_id: UUID, kind: str, ttl: t
     """A new opaque token for the user; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + ttl
-    await queries.insert_token(
+    await queries.auth.insert_token(
         conn, token_hash=_token_hash(token), user_id=user_id, kind=kind, expires_at=expires_at
     )
     return Token(access_token=token, expires_at=expires_at)
@@ -95,14 +97,14 @@ async def resolve_token(
     cached = _token_cache.get((token_hash, kind))
     if cached is not None and cached[0] > now:
         return cached[1]
-    row = await queries.get_token_user(conn, token_hash=token_hash)
+    row = await queries.auth.get_token_user(conn, token_hash=token_hash)
     if row is None or row["kind"] != kind:
         _token_cache.pop((token_hash, kind), None)
         raise NotAuthenticated("Missing, invalid or expired credentials")
     expires_at = row["expires_at"]
     if idle_ttl is not None:
         expires_at = now + idle_ttl
-        await queries.extend_session(conn, token_hash=token_hash, expires_at=expires_at)
+        await queries.auth.extend_session(conn, token_hash=token_hash, expires_at=expires_at)
     user = msgspec.convert(dict(row), User)
     if len(_token_cache) >= _TOKEN_CACHE_SIZE:
         _token_cache.clear()
@@ -115,10 +117,10 @@ async def revoke_token(conn: asyncpg.Connection, token: str) -> None:
     token_hash = _token_hash(token)
     for kind in (API, SESSION):
         _token_cache.pop((token_hash, kind), None)
-    await queries.delete_token(conn, token_hash=token_hash)
+    await queries.auth.delete_token(conn, token_hash=token_hash)
 
 
 async def get_user(conn: asyncpg.Connection, user_id: UUID) -> User | None:
     """One user by id."""
-    row = await queries.get_user(conn, id=user_id)
+    row = await queries.auth.get_user(conn, id=user_id)
     return msgspec.convert(dict(row), User) if row else None

@@ -26,7 +26,7 @@ async def create_board(conn: asyncpg.Connection, user: User, data: BoardCreate) 
     require_role(user, Role.COORDINATOR, action="create", subject_type="board")
     try:
         async with conn.transaction():
-            board_id = await queries.insert_board(
+            board_id = await queries.boards.insert_board(
                 conn,
                 name=data.name,
                 disease_sites=[str(site) for site in data.disease_sites],
@@ -44,12 +44,12 @@ async def create_board(conn: asyncpg.Connection, user: User, data: BoardCreate) 
 
 async def list_boards(conn: asyncpg.Connection) -> list[Board]:
     """Every board."""
-    return [board_from_row(row) for row in await fetch_all(queries.list_boards(conn))]
+    return [board_from_row(row) for row in await fetch_all(queries.boards.list_boards(conn))]
 
 
 async def get_board(conn: asyncpg.Connection, board_id: UUID) -> Board:
     """One board with its settings and checklist."""
-    row = await queries.get_board_settings(conn, id=board_id)
+    row = await queries.boards.get_board_settings(conn, id=board_id)
     if row is None:
         raise NotFound("No such board")
     return board_from_row(row)
@@ -62,15 +62,15 @@ async def update_board(conn: asyncpg.Connection, user: User, board_id: UUID, dat
     the board's meetings whose agenda is still open.
     """
     require_role(user, Role.COORDINATOR, action="update", subject_type="board", subject_id=board_id)
-    if await queries.lock_board(conn, id=board_id) is None:
+    if await queries.boards.lock_board(conn, id=board_id) is None:
         raise NotFound("No such board")
     fields = {
         name: (None if value is msgspec.UNSET else value)
         for name, value in msgspec.structs.asdict(data).items()
     }
-    await queries.update_board_settings(conn, id=board_id, **fields)
+    await queries.boards.update_board_settings(conn, id=board_id, **fields)
     if fields["agenda_lock_hours"] is not None:
-        await queries.update_open_agenda_lock_hours(
+        await queries.boards.update_open_agenda_lock_hours(
             conn, board_id=board_id, agenda_lock_hours=fields["agenda_lock_hours"]
         )
     await audit.record(conn, user.id, "update", "board", board_id)
@@ -82,9 +82,9 @@ async def replace_checklist(
 ) -> Board:
     """Replace a board's readiness checklist (coordinators)."""
     require_role(user, Role.COORDINATOR, action="update_checklist", subject_type="board", subject_id=board_id)
-    if await queries.lock_board(conn, id=board_id) is None:
+    if await queries.boards.lock_board(conn, id=board_id) is None:
         raise NotFound("No such board")
-    await queries.delete_checklist(conn, board_id=board_id)
+    await queries.boards.delete_checklist(conn, board_id=board_id)
     await _insert_checklist(conn, board_id, data.items)
     await audit.record(conn, user.id, "update_checklist", "board", board_id)
     return await get_board(conn, board_id)
@@ -92,7 +92,7 @@ async def replace_checklist(
 
 async def _insert_checklist(conn: asyncpg.Connection, board_id: UUID, items: list[ChecklistItem]) -> None:
     if items:
-        await queries.insert_checklist(
+        await queries.boards.insert_checklist(
             conn,
             board_id=board_id,
             items=[str(entry.item) for entry in items],

@@ -67,12 +67,12 @@ def _pause_before_commit() -> float:
 
 async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int | None:
     """Build the next care plan version of a discussed case; None when there is nothing new."""
-    case = await queries.lock_case(conn, id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
     if case is None or case["status"] != CaseStatus.DISCUSSED:
         return None
     recommendations, absent, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
-    latest = await queries.get_latest_care_plan_state(conn, case_id=case_id)
-    amendment = await queries.get_open_care_plan_amendment(conn, case_id=case_id)
+    latest = await queries.care_plans.get_latest_care_plan_state(conn, case_id=case_id)
+    amendment = await queries.care_plans.get_open_care_plan_amendment(conn, case_id=case_id)
     if latest is not None:
         if latest["status"] == "final" and (amendment is None or amendment["amends_id"] != latest["id"]):
             return None
@@ -80,7 +80,7 @@ async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int 
             return None
     content = await _content(conn, case_id, recommendations, absent, amendment)
     version = (latest["version"] if latest else 0) + 1
-    care_plan_id = await queries.insert_care_plan(
+    care_plan_id = await queries.care_plans.insert_care_plan(
         conn,
         case_id=case_id,
         version=version,
@@ -99,7 +99,9 @@ async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int 
 
 async def _attendance_and_quorum(conn: asyncpg.Connection, meeting: dict[str, Any]) -> dict[str, Any]:
     """Who took part and, once the meeting has started, who attended; quorum on the same basis."""
-    rows = [dict(row) for row in await fetch_all(queries.list_attendance(conn, meeting_id=meeting["id"]))]
+    rows = [
+        dict(row) for row in await fetch_all(queries.meetings.list_attendance(conn, meeting_id=meeting["id"]))
+    ]
     attendance = attendance_view(meeting["status"], rows)
     recorded = {entry.user_id: entry.status for entry in attendance}
     quorum, basis = meeting_quorum(meeting["status"], meeting["required_disciplines"], rows, attendance)
@@ -117,7 +119,7 @@ async def _content(
     amendment: Record | None,
 ) -> CarePlanContent:
     case = await load_case(conn, case_id)
-    meeting = dict(await queries.get_meeting(conn, id=case.meeting_id))
+    meeting = dict(await queries.meetings.get_meeting(conn, id=case.meeting_id))
     ranked = proposals(recommendations)
     snapshot = {
         **msgspec.to_builtins(case),

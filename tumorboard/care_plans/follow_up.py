@@ -42,10 +42,10 @@ async def record_follow_up(
             subject_type="case",
             subject_id=case_id,
         )
-    final = await queries.get_latest_final_care_plan(conn, case_id=case_id)
+    final = await queries.care_plans.get_latest_final_care_plan(conn, case_id=case_id)
     if final is None:
         raise Conflict("The care plan is not signed yet; follow-up is recorded after signing")
-    await queries.upsert_care_plan_follow_up(
+    await queries.care_plans.upsert_care_plan_follow_up(
         conn,
         care_plan_id=final["id"],
         implementation=data.implementation,
@@ -55,15 +55,15 @@ async def record_follow_up(
     )
     await audit.record(conn, user.id, "record_follow_up", "care_plan", final["id"])
     return msgspec.convert(
-        dict(await queries.get_care_plan_follow_up(conn, care_plan_id=final["id"])), FollowUp
+        dict(await queries.care_plans.get_care_plan_follow_up(conn, care_plan_id=final["id"])), FollowUp
     )
 
 
 async def get_follow_up(conn: asyncpg.Connection, user: User, case_id: UUID) -> FollowUp:
     """The follow-up of the newest signed version, for those who may see the case."""
     await get_case(conn, user, case_id, action="read_follow_up")
-    final = await queries.get_latest_final_care_plan(conn, case_id=case_id)
-    row = await queries.get_care_plan_follow_up(conn, care_plan_id=final["id"]) if final else None
+    final = await queries.care_plans.get_latest_final_care_plan(conn, case_id=case_id)
+    row = await queries.care_plans.get_care_plan_follow_up(conn, care_plan_id=final["id"]) if final else None
     if row is None:
         raise NotFound("No follow-up has been recorded for the signed care plan")
     return msgspec.convert(dict(row), FollowUp)
@@ -79,10 +79,10 @@ async def follow_up_report(
     )
     if period_end < period_start:
         raise InvalidInput("to", "must not be before from")
-    if await queries.get_board(conn, id=board_id) is None:
+    if await queries.boards.get_board(conn, id=board_id) is None:
         raise NotFound("No such board")
     rows = await fetch_all(
-        queries.list_follow_up_report_rows(
+        queries.care_plans.list_follow_up_report_rows(
             conn, board_id=board_id, period_start=period_start, period_end=period_end
         )
     )

@@ -37,7 +37,7 @@ def content_hash(case_id: UUID, version: int, content: object) -> str:
 async def get_document(conn: asyncpg.Connection, user: User, case_id: UUID) -> CarePlanDocument:
     """The latest care plan version of a case the caller may see; 404 before the first draft."""
     await get_case(conn, user, case_id, action="read_care_plan")
-    row = await queries.get_latest_care_plan(conn, case_id=case_id)
+    row = await queries.care_plans.get_latest_care_plan(conn, case_id=case_id)
     if row is None:
         raise NotFound("The care plan has no draft yet")
     return document_from_row(row)
@@ -70,13 +70,13 @@ async def sign(
 ) -> CarePlanDocument:
     """The chair signs the latest draft (the `version` they read, when given): it becomes final,
     the case finalized, an amendment closed."""
-    case = await queries.lock_case(conn, id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     await require_chair(conn, user, case["meeting_id"], action="sign_care_plan", case_id=case_id)
     if case["status"] == CaseStatus.FINALIZED:
         raise Conflict("The care plan is already signed; the chair can amend it to change it")
-    latest = await queries.get_latest_care_plan(conn, case_id=case_id)
+    latest = await queries.care_plans.get_latest_care_plan(conn, case_id=case_id)
     if case["status"] != CaseStatus.DISCUSSED or latest is None or latest["status"] != "draft":
         raise Conflict("There is no care plan draft to sign yet")
     if version is not None and version != latest["version"]:
@@ -84,35 +84,35 @@ async def sign(
     _, _, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
     if latest["source_fingerprint"] != fingerprint:
         raise Conflict("A recommendation changed; the new draft is being prepared, sign it in a moment")
-    await queries.sign_care_plan(
+    await queries.care_plans.sign_care_plan(
         conn,
         id=latest["id"],
         signed_by=user.id,
         signed_at=datetime.now(UTC),
         content_hash=content_hash(case_id, latest["version"], latest["content"]),
     )
-    await queries.close_care_plan_amendment(conn, case_id=case_id, signed_id=latest["id"])
-    await queries.mark_case_finalized(conn, id=case_id)
+    await queries.care_plans.close_care_plan_amendment(conn, case_id=case_id, signed_id=latest["id"])
+    await queries.cases.mark_case_finalized(conn, id=case_id)
     await audit.record(conn, user.id, "sign", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, latest["id"])
     await notify_care_plan_ready(conn, NotificationKind.CARE_PLAN_FINAL, case_id, latest["id"])
-    return document_from_row(await queries.get_care_plan(conn, id=latest["id"]))
+    return document_from_row(await queries.care_plans.get_care_plan(conn, id=latest["id"]))
 
 
 async def amend(conn: asyncpg.Connection, user: User, case_id: UUID, data: AmendmentCreate) -> Amendment:
     """The chair reopens the signed plan: recommendations may change, and the next version,
     once signed, replaces the amended one (which stays final and readable)."""
-    case = await queries.lock_case(conn, id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     await require_chair(conn, user, case["meeting_id"], action="amend_care_plan", case_id=case_id)
     if case["status"] != CaseStatus.FINALIZED:
         raise Conflict("Only a signed care plan can be amended; the current draft can still change")
-    latest = await queries.get_latest_care_plan_state(conn, case_id=case_id)
-    row = await queries.insert_care_plan_amendment(
+    latest = await queries.care_plans.get_latest_care_plan_state(conn, case_id=case_id)
+    row = await queries.care_plans.insert_care_plan_amendment(
         conn, case_id=case_id, amends_id=latest["id"], reason=data.reason, requested_by=user.id
     )
-    await queries.reopen_case_for_amendment(conn, id=case_id)
+    await queries.care_plans.reopen_case_for_amendment(conn, id=case_id)
     await audit.record(conn, user.id, "amend", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)
     return Amendment(
@@ -130,7 +130,7 @@ async def get_pdf(
 ) -> tuple[CarePlanDocument, bytes]:
     """The rendered PDF of a version (the latest by default); NotReady while a worker renders it."""
     document = await get_any_version(conn, user, case_id, version)
-    pdf = await queries.get_care_plan_pdf(conn, care_plan_id=document.id, status=document.status)
+    pdf = await queries.care_plans.get_care_plan_pdf(conn, care_plan_id=document.id, status=document.status)
     if pdf is None:
         raise NotReady("The PDF is being prepared; retry in a few seconds")
     return document, pdf
@@ -138,12 +138,17 @@ async def get_pdf(
 
 async def render_care_plan_pdf(conn: asyncpg.Connection, care_plan_id: UUID) -> bool:
     """Render and store a version's PDF in its current status, once, in the rendering process."""
-    row = await queries.get_care_plan(conn, id=care_plan_id)
+    row = await queries.care_plans.get_care_plan(conn, id=care_plan_id)
     if row is None:
         return False
-    if await queries.get_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"]) is not None:
+    if (
+        await queries.care_plans.get_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"])
+        is not None
+    ):
         return False
     document = document_from_row(row)
     pdf = await pdf_renderer.render(document, await changes_to_show(conn, document))
-    await queries.insert_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"], pdf=pdf)
+    await queries.care_plans.insert_care_plan_pdf(
+        conn, care_plan_id=care_plan_id, status=row["status"], pdf=pdf
+    )
     return True

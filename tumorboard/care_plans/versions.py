@@ -92,7 +92,7 @@ def summary(document: CarePlanDocument) -> CarePlan:
 async def list_versions(conn: asyncpg.Connection, user: User, case_id: UUID) -> list[CarePlan]:
     """Every version of a case's care plan, oldest first (an empty list before the first draft)."""
     await get_case(conn, user, case_id, action="read_care_plan")
-    rows = await fetch_all(queries.list_care_plan_versions(conn, case_id=case_id))
+    rows = await fetch_all(queries.care_plans.list_care_plan_versions(conn, case_id=case_id))
     return [summary(document_from_row(row)) for row in rows]
 
 
@@ -100,7 +100,7 @@ async def load_version(conn: asyncpg.Connection, case_id: UUID, version: int) ->
     """One version of a case's care plan, without an access check (callers check first)."""
     if not 1 <= version <= MAX_VERSION:
         return None
-    row = await queries.get_care_plan_version(conn, case_id=case_id, version=version)
+    row = await queries.care_plans.get_care_plan_version(conn, case_id=case_id, version=version)
     return document_from_row(row) if row is not None else None
 
 

@@ -37,7 +37,7 @@ async def submit_case(
     if data.discuss_by is not None and data.discuss_by < datetime.now(UTC).date():
         raise InvalidInput("discuss_by", "must not be in the past")
     fingerprint = hashlib.sha256(body).digest()
-    row = await queries.insert_case_for_patient(
+    row = await queries.cases.insert_case_for_patient(
         conn,
         **{name: getattr(data.patient, name) for name in _PATIENT_FIELDS},
         presenter_id=user.id,
@@ -92,7 +92,7 @@ async def _replay(
     conn: asyncpg.Connection, user: User, idempotency_key: str | None, fingerprint: bytes
 ) -> Case:
     """The case a retried submission made first, if the retry sent the same body."""
-    existing = await queries.get_case_by_idempotency_key(
+    existing = await queries.cases.get_case_by_idempotency_key(
         conn, presenter_id=user.id, idempotency_key=idempotency_key
     )
     if existing["request_fingerprint"] != fingerprint:
@@ -103,7 +103,7 @@ async def _replay(
 
 async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
     """A case by id, without an access check (callers check first)."""
-    row = await queries.get_case(conn, id=case_id)
+    row = await queries.cases.get_case(conn, id=case_id)
     if row is None:
         raise NotFound("No such case")
     return case_from_row(row)
@@ -111,7 +111,7 @@ async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
 
 async def get_case(conn: asyncpg.Connection, user: User, case_id: UUID, *, action: str = "read") -> Case:
     """A case for a caller allowed to see it; the read is audited."""
-    row = await queries.read_case_for_caller(
+    row = await queries.cases.read_case_for_caller(
         conn, id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR), action=action
     )
     if row is None:
@@ -139,7 +139,7 @@ async def list_cases(
     """The cases the caller may see, newest first, one page at a time; each read is audited."""
     before_created_at, before_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
     rows = await fetch_all(
-        queries.list_cases(
+        queries.cases.list_cases(
             conn,
             sees_all=user.has_role(Role.COORDINATOR),
             user_id=user.id,
@@ -166,7 +166,7 @@ async def move_case(conn: asyncpg.Connection, user: User, case_id: UUID, data: C
 
 async def withdraw_case(conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
     """The presenter withdraws their case; it leaves its meeting."""
-    case = await queries.lock_case(conn, id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     if case["presenter_id"] != user.id:
@@ -182,14 +182,14 @@ async def withdraw_case(conn: asyncpg.Connection, user: User, case_id: UUID) -> 
             if case["status"] == CaseStatus.WITHDRAWN
             else "The case's care plan is signed; a finalized case cannot be withdrawn"
         )
-    await queries.withdraw_case(conn, id=case_id)
+    await queries.cases.withdraw_case(conn, id=case_id)
     await audit.record(conn, user.id, "withdraw", "case", case_id)
     return await load_case(conn, case_id)
 
 
 async def close_discussion(conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
     """The chair ends the discussion; disciplines that did not recommend are recorded absent."""
-    case = await queries.lock_case(conn, id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     await require_chair(conn, user, case["meeting_id"], action="close_discussion", case_id=case_id)
@@ -217,8 +217,8 @@ async def require_chair(
 
 async def missing_disciplines(conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID) -> list[str]:
     """Required disciplines of the case's board that have not recommended yet."""
-    required = await queries.get_required_disciplines(conn, meeting_id=meeting_id)
-    recommended = set(await queries.list_recommended_disciplines(conn, case_id=case_id))
+    required = await queries.cases.get_required_disciplines(conn, meeting_id=meeting_id)
+    recommended = set(await queries.cases.list_recommended_disciplines(conn, case_id=case_id))
     return [d for d in required if d not in recommended]
 
 
@@ -227,7 +227,7 @@ async def mark_discussed(
 ) -> None:
     """Move a locked scheduled case to discussed and ask for its care plan draft."""
     absent = await missing_disciplines(conn, case_id, meeting_id)
-    await queries.mark_case_discussed(
+    await queries.cases.mark_case_discussed(
         conn, id=case_id, absent_disciplines=absent, closed_by_chair=closed_by_chair
     )
     await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)

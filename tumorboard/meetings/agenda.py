@@ -63,10 +63,10 @@ async def get_agenda_html(conn: asyncpg.Connection, user: User, meeting_id: UUID
 async def get_agenda_pdf(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> bytes:
     """The PDF of the agenda as it stands; NotReady (and a render job) while a worker renders it."""
     html = render_agenda_html(await get_agenda(conn, user, meeting_id))
-    pdf = await queries.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=fingerprint(html))
+    pdf = await queries.meetings.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=fingerprint(html))
     if pdf is not None:
         return bytes(pdf)
-    if not await queries.has_pending_job(conn, job=outbox.RENDER_AGENDA_PDF, subject_id=meeting_id):
+    if not await queries.meetings.has_pending_job(conn, job=outbox.RENDER_AGENDA_PDF, subject_id=meeting_id):
         await outbox.add_job(conn, outbox.RENDER_AGENDA_PDF, meeting_id)
     raise NotReady("The agenda PDF is being prepared; retry in a few seconds")
 
@@ -75,9 +75,9 @@ async def store_agenda_pdf(conn: asyncpg.Connection, meeting_id: UUID) -> str:
     """Render the agenda as it stands and store its PDF once (off the event loop); its fingerprint."""
     html = render_agenda_html(agenda_of(await load_meeting(conn, meeting_id)))
     key = fingerprint(html)
-    if await queries.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key) is None:
+    if await queries.meetings.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key) is None:
         pdf = await asyncio.to_thread(render_agenda_pdf, html)
-        await queries.insert_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key, pdf=pdf)
+        await queries.meetings.insert_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key, pdf=pdf)
     return key
 
 
@@ -86,20 +86,20 @@ async def remind_presenters(conn: asyncpg.Connection) -> int:
     case is not ready (the notice names the case; readiness says what is missing)."""
     reminded = 0
     rows = await fetch_all(
-        queries.list_meetings_to_remind(conn, lead_hours=REMINDER_LEAD_HOURS, limit=DUE_BATCH)
+        queries.meetings.list_meetings_to_remind(conn, lead_hours=REMINDER_LEAD_HOURS, limit=DUE_BATCH)
     )
     for row in rows:
         async with conn.transaction():
             meeting = await load_meeting(conn, row["id"])
             unready = [case for case in meeting.cases if not case.ready]
-            await queries.insert_notices(
+            await queries.meetings.insert_notices(
                 conn,
                 meeting_id=meeting.id,
                 kind="missing_items",
                 recipient_ids=[case.presenter_id for case in unready],
                 case_ids=[case.id for case in unready],
             )
-            await queries.mark_presenters_reminded(conn, id=meeting.id)
+            await queries.meetings.mark_presenters_reminded(conn, id=meeting.id)
             reminded += len(unready)
     return reminded
 
@@ -107,7 +107,7 @@ async def remind_presenters(conn: asyncpg.Connection) -> int:
 async def lock_due_agendas(conn: asyncpg.Connection) -> int:
     """Freeze every agenda whose lock time has come, one transaction per meeting."""
     locked = 0
-    for row in await fetch_all(queries.list_due_agendas(conn, limit=DUE_BATCH)):
+    for row in await fetch_all(queries.meetings.list_due_agendas(conn, limit=DUE_BATCH)):
         async with conn.transaction():
             locked += await lock_agenda(conn, row["id"])
     return locked
@@ -116,8 +116,8 @@ async def lock_due_agendas(conn: asyncpg.Connection) -> int:
 async def lock_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
     """Freeze one agenda if its time has come: unready routine cases leave, the order is fixed,
     and a job sends it. Does nothing for a meeting already locked, not due, or not scheduled."""
-    await fetch_all(queries.lock_cases_on_meeting(conn, meeting_id=meeting_id))
-    meeting = await queries.lock_meeting_for_agenda(conn, id=meeting_id)
+    await fetch_all(queries.meetings.lock_cases_on_meeting(conn, meeting_id=meeting_id))
+    meeting = await queries.meetings.lock_meeting_for_agenda(conn, id=meeting_id)
     if (
         meeting is None
         or meeting["status"] != MeetingStatus.SCHEDULED
@@ -132,12 +132,12 @@ async def lock_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
         await _defer_case(conn, loaded, case)
     deferred_ids = {case.id for case in deferred}
     kept = [case.id for case in loaded.cases if case.id not in deferred_ids]
-    await queries.freeze_agenda(conn, meeting_id=meeting_id, case_ids=kept)
-    await queries.mark_agenda_locked(conn, id=meeting_id)
+    await queries.meetings.freeze_agenda(conn, meeting_id=meeting_id, case_ids=kept)
+    await queries.meetings.mark_agenda_locked(conn, id=meeting_id)
     if deferred:
         # One pass finds the deferred cases their next meetings.
         await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
-        await queries.insert_notices(
+        await queries.meetings.insert_notices(
             conn,
             meeting_id=meeting_id,
             kind="case_deferred",
@@ -156,8 +156,10 @@ def _defer(case: AgendaCase) -> bool:
 async def _defer_case(conn: asyncpg.Connection, meeting: Meeting, case: AgendaCase) -> None:
     missing = [str(item) for item in case.missing_items]
     note = Deferral(missing, meeting.starts_at, meeting.time_zone).waiting_note(DEFERRED_WAITING)
-    await queries.defer_case(conn, id=case.id, meeting_id=meeting.id, note=note)
-    await queries.insert_deferral(conn, case_id=case.id, meeting_id=meeting.id, missing_items=missing)
+    await queries.meetings.defer_case(conn, id=case.id, meeting_id=meeting.id, note=note)
+    await queries.meetings.insert_deferral(
+        conn, case_id=case.id, meeting_id=meeting.id, missing_items=missing
+    )
     await audit.record(conn, None, "defer", "case", case.id)
 
 
@@ -166,25 +168,25 @@ async def send_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
     every presenter with a case on it. Runs outside a transaction (rendering takes a while)."""
     key = await store_agenda_pdf(conn, meeting_id)
     async with conn.transaction():
-        meeting = await queries.lock_meeting_for_sending(conn, id=meeting_id)
+        meeting = await queries.meetings.lock_meeting_for_sending(conn, id=meeting_id)
         if meeting is None or meeting["agenda_locked_at"] is None or meeting["agenda_sent_at"] is not None:
             return False
         loaded = await load_meeting(conn, meeting_id)
         participants = [p.user_id for p in loaded.participants]
-        await queries.insert_notices(
+        await queries.meetings.insert_notices(
             conn,
             meeting_id=meeting_id,
             kind="agenda",
             recipient_ids=participants,
             case_ids=[None] * len(participants),
         )
-        await queries.insert_notices(
+        await queries.meetings.insert_notices(
             conn,
             meeting_id=meeting_id,
             kind="case_on_agenda",
             recipient_ids=[case.presenter_id for case in loaded.cases],
             case_ids=[case.id for case in loaded.cases],
         )
-        await queries.mark_agenda_sent(conn, id=meeting_id, fingerprint=key)
+        await queries.meetings.mark_agenda_sent(conn, id=meeting_id, fingerprint=key)
         await audit.record(conn, None, "send_agenda", "meeting", meeting_id)
     return True

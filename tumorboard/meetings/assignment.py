@@ -138,19 +138,19 @@ async def _assign_group(
     """
     key = sites[0]
     if wait:
-        await queries.lock_assignment_sites(conn, key=key)
-    elif not await queries.try_lock_assignment_sites(conn, key=key):
+        await queries.meetings.lock_assignment_sites(conn, key=key)
+    elif not await queries.meetings.try_lock_assignment_sites(conn, key=key):
         return None
     if unless_since is not None:
-        last = await queries.get_assignment_pass_start(conn, key=key)
+        last = await queries.meetings.get_assignment_pass_start(conn, key=key)
         if last is not None and last > unless_since:
             return None
-    await queries.begin_assignment_pass(conn, key=key)
-    cases = await fetch_all(queries.lock_waiting_cases(conn, sites=sites, limit=MAX_CASES_PER_PASS))
+    await queries.meetings.begin_assignment_pass(conn, key=key)
+    cases = await fetch_all(queries.meetings.lock_waiting_cases(conn, sites=sites, limit=MAX_CASES_PER_PASS))
     if not cases:
         return Plan()
-    meetings = await fetch_all(queries.lock_upcoming_meetings(conn, sites=sites))
-    plan = plan_assignment(cases, meetings, covered, await queries.get_assignment_clock(conn))
+    meetings = await fetch_all(queries.meetings.lock_upcoming_meetings(conn, sites=sites))
+    plan = plan_assignment(cases, meetings, covered, await queries.meetings.get_assignment_clock(conn))
     await _apply(conn, plan)
     return plan
 
@@ -159,20 +159,20 @@ async def _apply(conn: asyncpg.Connection, plan: Plan) -> None:
     if plan.placed:
         ids = list(plan.placed)
         meeting_ids = [plan.placed[case_id] for case_id in ids]
-        await queries.place_cases(
+        await queries.meetings.place_cases(
             conn, ids=ids, meeting_ids=meeting_ids, notes=[plan.placed_notes[case_id] for case_id in ids]
         )
-        await queries.settle_deferrals(conn, case_ids=ids, meeting_ids=meeting_ids)
-        await queries.record_assignments(conn, case_ids=ids)
+        await queries.meetings.settle_deferrals(conn, case_ids=ids, meeting_ids=meeting_ids)
+        await queries.meetings.record_assignments(conn, case_ids=ids)
     if plan.waiting_notes:
-        await queries.note_waiting_cases(
+        await queries.meetings.note_waiting_cases(
             conn, ids=list(plan.waiting_notes), notes=list(plan.waiting_notes.values())
         )
 
 
 async def _groups(conn: asyncpg.Connection, sites: Iterable[str]) -> tuple[list[list[str]], set[str]]:
     """The groups of `sites`, and the sites some board covers."""
-    board_sites = [row["disease_sites"] for row in await fetch_all(queries.list_board_sites(conn))]
+    board_sites = [row["disease_sites"] for row in await fetch_all(queries.meetings.list_board_sites(conn))]
     return site_groups(board_sites, sites), {site for covered in board_sites for site in covered}
 
 
@@ -181,8 +181,8 @@ async def assign_case(conn: asyncpg.Connection, case_id: UUID | str) -> UUID | N
     the meeting this case got, or None (already placed, withdrawn, no meeting fits: see its note,
     or a pass that began after this call, and so saw the case, already dealt with it)."""
     case_id = UUID(str(case_id))
-    since = await queries.get_wall_clock(conn)
-    site = await queries.get_waiting_case_site(conn, id=case_id)
+    since = await queries.meetings.get_wall_clock(conn)
+    site = await queries.meetings.get_waiting_case_site(conn, id=case_id)
     if site is None:
         return None
     groups, covered = await _groups(conn, [site])
@@ -198,8 +198,8 @@ async def assign_waiting_cases(conn: asyncpg.Connection) -> int:
     many were placed. A group another worker is assigning is done last, after waiting for it,
     unless a pass over it began after this call did (that pass saw everything this one would)."""
     async with conn.transaction():
-        since = await queries.get_wall_clock(conn)
-        groups, covered = await _groups(conn, await queries.list_waiting_sites(conn))
+        since = await queries.meetings.get_wall_clock(conn)
+        groups, covered = await _groups(conn, await queries.meetings.list_waiting_sites(conn))
     placed = 0
     busy = []
     for group in groups:

@@ -33,7 +33,7 @@ async def _lock_for_chair(conn: asyncpg.Connection, user: User, meeting_id: UUID
             subject_type="meeting",
             subject_id=meeting_id,
         )
-    locked = await queries.lock_meeting(conn, id=meeting_id)
+    locked = await queries.meetings.lock_meeting(conn, id=meeting_id)
     if locked is None:
         raise NotFound("No such meeting")
     return locked
@@ -46,7 +46,7 @@ async def start_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) 
         raise Conflict(f"The meeting is {locked['status']} and cannot start")
     if datetime.now(UTC) < locked["starts_at"] - START_WINDOW:
         raise Conflict("A meeting can start at most one hour before its start time")
-    await queries.start_meeting(conn, id=meeting_id)
+    await queries.meetings.start_meeting(conn, id=meeting_id)
     await audit.record(conn, user.id, "start", "meeting", meeting_id)
     return await load_meeting(conn, meeting_id)
 
@@ -56,7 +56,7 @@ async def close_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) 
     locked = await _lock_for_chair(conn, user, meeting_id, "close")
     if locked["status"] != MeetingStatus.IN_PROGRESS:
         raise Conflict(f"The meeting is {locked['status']}; only a meeting in progress can close")
-    await queries.close_meeting(conn, id=meeting_id)
+    await queries.meetings.close_meeting(conn, id=meeting_id)
     await audit.record(conn, user.id, "close", "meeting", meeting_id)
     return await load_meeting(conn, meeting_id)
 
@@ -73,13 +73,14 @@ async def record_attendance(
     if len(set(user_ids)) != len(user_ids):
         raise InvalidInput("attendance", "a user appears more than once")
     participants = {
-        row["user_id"] for row in await fetch_all(queries.list_participants(conn, meeting_id=meeting_id))
+        row["user_id"]
+        for row in await fetch_all(queries.meetings.list_participants(conn, meeting_id=meeting_id))
     }
     for index, user_id in enumerate(user_ids):
         if user_id not in participants:
             raise InvalidInput(f"attendance.{index}.user_id", "is not a participant of this meeting")
-    await queries.delete_attendance(conn, meeting_id=meeting_id)
-    await queries.insert_attendance(
+    await queries.meetings.delete_attendance(conn, meeting_id=meeting_id)
+    await queries.meetings.insert_attendance(
         conn,
         meeting_id=meeting_id,
         user_ids=user_ids,

@@ -81,7 +81,7 @@ def calendar_of(rows: Iterable[Mapping[str, Any]], name: str) -> bytes:
 
 async def meeting_invite(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> bytes:
     """The .ics invite of one meeting, for its participants and coordinators."""
-    row = await queries.get_calendar_meeting(conn, id=meeting_id)
+    row = await queries.meetings.get_calendar_meeting(conn, id=meeting_id)
     if row is None:
         raise NotFound("No such meeting")
     await require_meeting_reader(conn, user, meeting_id, "read_invite")
@@ -95,24 +95,24 @@ def _hash(token: str) -> bytes:
 async def issue_feed(conn: asyncpg.Connection, user: User) -> tuple[str, datetime]:
     """A new feed secret for the caller (the previous URL stops working); the secret and its date."""
     token = secrets.token_urlsafe(32)
-    created_at = await queries.upsert_calendar_feed(conn, user_id=user.id, token_hash=_hash(token))
+    created_at = await queries.meetings.upsert_calendar_feed(conn, user_id=user.id, token_hash=_hash(token))
     await audit.record(conn, user.id, "issue", "calendar_feed", user.id)
     return token, created_at
 
 
 async def revoke_feed(conn: asyncpg.Connection, user: User) -> None:
     """Revoke the caller's feed URL."""
-    await queries.delete_calendar_feed(conn, user_id=user.id)
+    await queries.meetings.delete_calendar_feed(conn, user_id=user.id)
     await audit.record(conn, user.id, "revoke", "calendar_feed", user.id)
 
 
 async def read_feed(conn: asyncpg.Connection, token: str) -> bytes:
     """The feed of the meetings the secret's owner takes part in; 404 for an unknown secret."""
-    user_id = await queries.get_calendar_feed_user(conn, token_hash=_hash(token))
+    user_id = await queries.meetings.get_calendar_feed_user(conn, token_hash=_hash(token))
     if user_id is None:
         raise NotFound("No such calendar feed")
     rows = await fetch_all(
-        queries.list_calendar_meetings(
+        queries.meetings.list_calendar_meetings(
             conn, user_id=user_id, starts_from=datetime.now(UTC) - FEED_PAST, limit=FEED_LIMIT
         )
     )

@@ -99,9 +99,9 @@ def agenda_cases(
 
 async def load_agenda_cases(conn: asyncpg.Connection, meeting: Mapping[str, Any]) -> list[AgendaCase]:
     """The agenda of a meeting row from get_meeting_detail."""
-    entries = await fetch_all(queries.list_agenda(conn, meeting_id=meeting["id"]))
+    entries = await fetch_all(queries.meetings.list_agenda(conn, meeting_id=meeting["id"]))
     checklist = checklist_from_rows(
-        await fetch_all(queries.list_meeting_checklist(conn, meeting_id=meeting["id"]))
+        await fetch_all(queries.meetings.list_meeting_checklist(conn, meeting_id=meeting["id"]))
     )
     return agenda_cases(meeting, entries, checklist)
 
@@ -112,7 +112,7 @@ async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID
     On a meeting, the case is checked against that board's checklist on the meeting's date;
     while waiting, against every board covering its disease site, today.
     """
-    facts = await queries.get_case_readiness_facts(
+    facts = await queries.meetings.get_case_readiness_facts(
         conn, id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR)
     )
     if facts is None:
@@ -125,10 +125,10 @@ async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID
             subject_id=case_id,
         )
     if facts["meeting_id"] is not None:
-        rows = await fetch_all(queries.list_meeting_checklist(conn, meeting_id=facts["meeting_id"]))
+        rows = await fetch_all(queries.meetings.list_meeting_checklist(conn, meeting_id=facts["meeting_id"]))
         day = local_day(facts["meeting_starts_at"], facts["meeting_time_zone"])
     else:
-        rows = await fetch_all(queries.list_site_checklist(conn, disease_site=facts["disease_site"]))
+        rows = await fetch_all(queries.meetings.list_site_checklist(conn, disease_site=facts["disease_site"]))
         day = datetime.now(UTC).date()
     checks = [check_item(entry, facts, day) for entry in checklist_from_rows(rows)]
     await audit.record(conn, user.id, "read_readiness", "case", case_id)
@@ -148,7 +148,7 @@ async def update_case_readiness(
     conn: asyncpg.Connection, user: User, case_id: UUID, data: ReadinessUpdate
 ) -> CaseReadiness:
     """The presenter (or a coordinator) supplies what the checklist found missing."""
-    case = await queries.lock_case_for_readiness(conn, id=case_id)
+    case = await queries.meetings.lock_case_for_readiness(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     if case["presenter_id"] != user.id and not user.has_role(Role.COORDINATOR):
@@ -167,7 +167,7 @@ async def update_case_readiness(
             raise InvalidInput(name, "must not be in the future")
     given = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if {"stage", "histology", "ecog", "biomarkers"} & given.keys():
-        await queries.complete_case_details(
+        await queries.meetings.complete_case_details(
             conn,
             id=case_id,
             stage=msgspec.to_builtins(given.get("stage")),
@@ -176,7 +176,7 @@ async def update_case_readiness(
             biomarkers=msgspec.to_builtins(given.get("biomarkers")),
         )
     if {"pathology_report_on", "imaging_on"} & given.keys():
-        await queries.upsert_case_readiness(
+        await queries.meetings.upsert_case_readiness(
             conn,
             case_id=case_id,
             pathology_report_on=given.get("pathology_report_on"),

@@ -66,7 +66,7 @@ def occurrences(recurrence: rrule, after: datetime, until: datetime) -> list[tup
 
 async def generate_occurrences(conn: asyncpg.Connection, series_id: UUID) -> int:
     """Create the occurrences of a series within its horizon that do not exist yet; safe to repeat."""
-    series = await queries.lock_series(conn, id=series_id)
+    series = await queries.meetings.lock_series(conn, id=series_id)
     if series is None or series["ended_at"] is not None:
         return 0
     now = datetime.now(UTC)
@@ -78,7 +78,7 @@ async def generate_occurrences(conn: asyncpg.Connection, series_id: UUID) -> int
     created = []
     if found:
         rows = await fetch_all(
-            queries.insert_occurrences(
+            queries.meetings.insert_occurrences(
                 conn,
                 series_id=series_id,
                 occurrence_dates=[day for day, _ in found],
@@ -87,16 +87,16 @@ async def generate_occurrences(conn: asyncpg.Connection, series_id: UUID) -> int
         )
         created = [row["id"] for row in rows]
     if created:
-        await queries.copy_series_participants(conn, series_id=series_id, meeting_ids=created)
+        await queries.meetings.copy_series_participants(conn, series_id=series_id, meeting_ids=created)
         await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, created[0])
-    await queries.mark_series_generated(conn, id=series_id, generated_until=until)
+    await queries.meetings.mark_series_generated(conn, id=series_id, generated_until=until)
     return len(created)
 
 
 async def generate_all_occurrences(conn: asyncpg.Connection) -> int:
     """Keep every active series generated ahead, one transaction per series."""
     created = 0
-    for row in await fetch_all(queries.list_active_series(conn)):
+    for row in await fetch_all(queries.meetings.list_active_series(conn)):
         async with conn.transaction():
             created += await generate_occurrences(conn, row["id"])
     return created
@@ -105,13 +105,13 @@ async def generate_all_occurrences(conn: asyncpg.Connection) -> int:
 async def create_series(conn: asyncpg.Connection, user: User, board_id: UUID, data: SeriesCreate) -> Series:
     """Define a board's recurring meeting (coordinators) and generate its first occurrences."""
     require_role(user, Role.COORDINATOR, action="create", subject_type="meeting_series")
-    board = await queries.get_board_settings(conn, id=board_id)
+    board = await queries.boards.get_board_settings(conn, id=board_id)
     if board is None:
         raise NotFound("No such board")
     time_zone = data.time_zone or board["time_zone"]
     parse_rule(data.recurrence_rule, data.starts_on, data.local_start_time, time_zone)
     await check_participants(conn, data.participants)
-    series_id = await queries.insert_series(
+    series_id = await queries.meetings.insert_series(
         conn,
         board_id=board_id,
         recurrence_rule=data.recurrence_rule.removeprefix("RRULE:"),
@@ -147,7 +147,7 @@ async def replace_series_participants(
     )
     await check_participants(conn, data.participants)
     meetings = await _lock_open_occurrences(conn, series_id, following_series=True)
-    await queries.delete_series_participants(conn, series_id=series_id)
+    await queries.meetings.delete_series_participants(conn, series_id=series_id)
     await _insert_participants(conn, series_id, data.participants)
     for locked in meetings:
         await set_participants(conn, locked, data.participants)
@@ -161,7 +161,7 @@ async def end_series(conn: asyncpg.Connection, user: User, series_id: UUID) -> S
     """Stop a series (coordinators): no new occurrences, future ones cancelled, their cases re-assigned."""
     require_role(user, Role.COORDINATOR, action="end", subject_type="meeting_series", subject_id=series_id)
     meetings = await _lock_open_occurrences(conn, series_id, following_series=False)
-    await queries.end_series(conn, id=series_id)
+    await queries.meetings.end_series(conn, id=series_id)
     for locked in meetings:
         await cancel_locked_meeting(conn, locked["id"])
     if meetings:
@@ -172,23 +172,23 @@ async def end_series(conn: asyncpg.Connection, user: User, series_id: UUID) -> S
 
 async def list_board_series(conn: asyncpg.Connection, board_id: UUID) -> list[Series]:
     """A board's series with their upcoming occurrences."""
-    if await queries.get_board(conn, id=board_id) is None:
+    if await queries.boards.get_board(conn, id=board_id) is None:
         raise NotFound("No such board")
     return [
         await load_series(conn, row["id"])
-        for row in await fetch_all(queries.list_board_series(conn, board_id=board_id))
+        for row in await fetch_all(queries.meetings.list_board_series(conn, board_id=board_id))
     ]
 
 
 async def load_series(conn: asyncpg.Connection, series_id: UUID) -> Series:
     """A series with its participants and its occurrences from today on."""
-    row = await queries.get_series(conn, id=series_id)
+    row = await queries.meetings.get_series(conn, id=series_id)
     if row is None:
         raise NotFound("No such meeting series")
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    participants = await fetch_all(queries.list_series_participants(conn, series_id=series_id))
+    participants = await fetch_all(queries.meetings.list_series_participants(conn, series_id=series_id))
     occurrences_ = await fetch_all(
-        queries.list_series_occurrences(
+        queries.meetings.list_series_occurrences(
             conn, series_id=series_id, starts_from=today, limit=LISTED_OCCURRENCES
         )
     )
@@ -207,19 +207,19 @@ async def _lock_open_occurrences(
 ) -> list[Record]:
     """Lock a series, then the cases of its open occurrences, then those meetings, in that order;
     the lock_meeting rows of those still scheduled."""
-    series = await queries.lock_series(conn, id=series_id)
+    series = await queries.meetings.lock_series(conn, id=series_id)
     if series is None:
         raise NotFound("No such meeting series")
     if series["ended_at"] is not None:
         raise Conflict("The series has ended")
     rows = await fetch_all(
-        queries.list_open_occurrences(conn, series_id=series_id, following_series=following_series)
+        queries.meetings.list_open_occurrences(conn, series_id=series_id, following_series=following_series)
     )
     meeting_ids = [row["id"] for row in rows]
-    await fetch_all(queries.lock_cases_on_meetings(conn, meeting_ids=meeting_ids))
+    await fetch_all(queries.meetings.lock_cases_on_meetings(conn, meeting_ids=meeting_ids))
     still_open = []
     for meeting_id in meeting_ids:
-        locked = await queries.lock_meeting(conn, id=meeting_id)
+        locked = await queries.meetings.lock_meeting(conn, id=meeting_id)
         if locked is not None and locked["status"] == MeetingStatus.SCHEDULED:
             still_open.append(locked)
     return still_open
@@ -228,7 +228,7 @@ async def _lock_open_occurrences(
 async def _insert_participants(
     conn: asyncpg.Connection, series_id: UUID, participants: list[ParticipantIn]
 ) -> None:
-    await queries.insert_series_participants(
+    await queries.meetings.insert_series_participants(
         conn,
         series_id=series_id,
         user_ids=[p.user_id for p in participants],

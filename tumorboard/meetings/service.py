@@ -40,7 +40,7 @@ async def create_meeting(conn: asyncpg.Connection, user: User, data: MeetingCrea
     require_role(user, Role.COORDINATOR, action="create", subject_type="meeting")
     if data.starts_at <= datetime.now(UTC):
         raise InvalidInput("starts_at", "must be in the future")
-    meeting_id = await queries.insert_meeting(
+    meeting_id = await queries.meetings.insert_meeting(
         conn,
         board_id=data.board_id,
         starts_at=data.starts_at,
@@ -65,7 +65,7 @@ async def check_participants(conn: asyncpg.Connection, participants: list[Partic
         raise InvalidInput("participants", "a user appears more than once")
     if sum(p.role == ParticipantRole.CHAIR for p in participants) > 1:
         raise InvalidInput("participants", "a meeting has at most one chair")
-    users = {row["id"]: row for row in await fetch_all(queries.list_users_by_id(conn, ids=user_ids))}
+    users = {row["id"]: row for row in await fetch_all(queries.meetings.list_users_by_id(conn, ids=user_ids))}
     for index, participant in enumerate(participants):
         found = users.get(participant.user_id)
         if found is None:
@@ -84,29 +84,29 @@ async def set_participants(
     cases back to the waiting list; the assignment job then finds them another meeting.
     """
     meeting_id = locked["id"]
-    before = await fetch_all(queries.list_participants(conn, meeting_id=meeting_id))
+    before = await fetch_all(queries.meetings.list_participants(conn, meeting_id=meeting_id))
     had_quorum = not quorum(locked["required_disciplines"], [p["discipline"] for p in before]).missing
-    await queries.delete_participants(conn, meeting_id=meeting_id)
-    await queries.insert_participants(
+    await queries.meetings.delete_participants(conn, meeting_id=meeting_id)
+    await queries.meetings.insert_participants(
         conn,
         meeting_id=meeting_id,
         user_ids=[p.user_id for p in participants],
         roles=[str(p.role) for p in participants],
     )
-    after = await fetch_all(queries.list_participants(conn, meeting_id=meeting_id))
+    after = await fetch_all(queries.meetings.list_participants(conn, meeting_id=meeting_id))
     missing = quorum(locked["required_disciplines"], [p["discipline"] for p in after]).missing
     if had_quorum and missing:
         note = (
             f"Its meeting no longer has participants covering {discipline_names(missing)}; "
             "waiting for another meeting."
         )
-        await queries.return_cases_to_waiting(conn, meeting_id=meeting_id, note=note)
+        await queries.meetings.return_cases_to_waiting(conn, meeting_id=meeting_id, note=note)
 
 
 async def lock_meeting_with_cases(conn: asyncpg.Connection, meeting_id: UUID) -> Record:
     """Lock a meeting's cases, then the meeting (the order every writer keeps); 404 if there is none."""
-    await fetch_all(queries.lock_cases_on_meeting(conn, meeting_id=meeting_id))
-    locked = await queries.lock_meeting(conn, id=meeting_id)
+    await fetch_all(queries.meetings.lock_cases_on_meeting(conn, meeting_id=meeting_id))
+    locked = await queries.meetings.lock_meeting(conn, id=meeting_id)
     if locked is None:
         raise NotFound("No such meeting")
     return locked
@@ -122,7 +122,7 @@ async def replace_participants(
         raise Conflict(f"The meeting is {locked['status']}; its participants can no longer change")
     await check_participants(conn, data.participants)
     await set_participants(conn, locked, data.participants)
-    await queries.mark_own_participants(conn, id=meeting_id)
+    await queries.meetings.mark_own_participants(conn, id=meeting_id)
     await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
     await audit.record(conn, user.id, "update_participants", "meeting", meeting_id)
     return await load_meeting(conn, meeting_id)
@@ -158,7 +158,7 @@ async def list_meetings(
     """Meetings by start time, one page at a time."""
     after_starts_at, after_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
     rows = await fetch_all(
-        queries.list_meetings(
+        queries.meetings.list_meetings(
             conn,
             board_id=board_id,
             starts_from=starts_from,
@@ -193,8 +193,8 @@ async def cancel_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID)
 async def cancel_locked_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> None:
     """Cancel a locked scheduled meeting whose cases are locked; they wait for another meeting
     (the caller adds the assignment job, one per request)."""
-    await queries.cancel_meeting(conn, id=meeting_id)
-    await queries.return_cases_to_waiting(conn, meeting_id=meeting_id, note=CANCELLED_NOTE)
+    await queries.meetings.cancel_meeting(conn, id=meeting_id)
+    await queries.meetings.return_cases_to_waiting(conn, meeting_id=meeting_id, note=CANCELLED_NOTE)
 
 
 async def update_meeting(
@@ -224,7 +224,7 @@ async def update_meeting(
     )
     try:
         async with conn.transaction():
-            await queries.update_meeting(
+            await queries.meetings.update_meeting(
                 conn,
                 id=meeting_id,
                 starts_at=given.get("starts_at"),
@@ -243,10 +243,10 @@ async def update_meeting(
             "The meeting's cases would not fit: move cases off it before reducing its capacity or time"
         ) from None
     if reopen:
-        await queries.delete_agenda_items(conn, meeting_id=meeting_id)
+        await queries.meetings.delete_agenda_items(conn, meeting_id=meeting_id)
     if "starts_at" in given:
         meeting_on = local_day(starts_at, locked["time_zone"])
-        await queries.return_late_cases_to_waiting(
+        await queries.meetings.return_late_cases_to_waiting(
             conn, meeting_id=meeting_id, meeting_on=meeting_on, note=MOVED_LATE_NOTE
         )
     await audit.record(conn, user.id, "update", "meeting", meeting_id)
@@ -256,13 +256,13 @@ async def update_meeting(
 
 async def load_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> Meeting:
     """A meeting with participants, agenda, quorum and attendance, without an access check."""
-    row = await queries.get_meeting_detail(conn, id=meeting_id)
+    row = await queries.meetings.get_meeting_detail(conn, id=meeting_id)
     if row is None:
         raise NotFound("No such meeting")
     fields = dict(row)
-    participants = await fetch_all(queries.list_participants(conn, meeting_id=meeting_id))
+    participants = await fetch_all(queries.meetings.list_participants(conn, meeting_id=meeting_id))
     attendance = attendance_view(
-        row["status"], await fetch_all(queries.list_attendance(conn, meeting_id=meeting_id))
+        row["status"], await fetch_all(queries.meetings.list_attendance(conn, meeting_id=meeting_id))
     )
     meeting_quorum_, basis = meeting_quorum(
         row["status"], fields.pop("required_disciplines"), participants, attendance

@@ -79,7 +79,7 @@ async def send_notification_email(
     """Email one notification if SMTP is configured and it was not emailed yet; True when sent."""
     if not settings.smtp_host:
         return False
-    row = await queries.lock_notification_for_email(conn, id=notification_id)
+    row = await queries.notifications.lock_notification_for_email(conn, id=notification_id)
     if row is None or row["emailed_at"] is not None or not row["is_active"]:
         return False
     try:
@@ -88,5 +88,5 @@ async def send_notification_email(
         # A permanent refusal of this address: retrying cannot help, the inbox still has it.
         log.warning("the SMTP server refused the recipient of notification %s", notification_id)
         return False
-    await queries.mark_notification_emailed(conn, id=notification_id)
+    await queries.notifications.mark_notification_emailed(conn, id=notification_id)
     return True

@@ -57,12 +57,14 @@ async def notify_care_plan_ready(
     Runs in the transaction that writes or signs the version; when email is configured, each new
     notification's email is a job of the same transaction. Returns how many notifications were added.
     """
-    people = await queries.get_case_presenter_and_chair(conn, case_id=case_id)
+    people = await queries.notifications.get_case_presenter_and_chair(conn, case_id=case_id)
     recipients = [people["presenter_id"]]
     if kind == NotificationKind.CARE_PLAN_DRAFT and people["chair_id"] is not None:
         recipients.append(people["chair_id"])
     added = await fetch_all(
-        queries.insert_notifications(conn, user_ids=recipients, kind=kind, care_plan_id=care_plan_id)
+        queries.notifications.insert_notifications(
+            conn, user_ids=recipients, kind=kind, care_plan_id=care_plan_id
+        )
     )
     if email_enabled():
         for row in added:
@@ -76,7 +78,7 @@ async def list_notifications(
     """The caller's inbox, newest first, one page at a time, with the unread count."""
     before_created_at, before_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
     rows = await fetch_all(
-        queries.list_notifications(
+        queries.notifications.list_notifications(
             conn,
             user_id=user.id,
             unread_only=unread_only,
@@ -90,13 +92,13 @@ async def list_notifications(
     return NotificationPage(
         items=items,
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
-        unread_count=await queries.count_unread_notifications(conn, user_id=user.id),
+        unread_count=await queries.notifications.count_unread_notifications(conn, user_id=user.id),
     )
 
 
 async def mark_read(conn: asyncpg.Connection, user: User, notification_id: UUID) -> Notification:
     """Mark one of the caller's notifications read; another user's is 404."""
-    row = await queries.mark_notification_read(conn, id=notification_id, user_id=user.id)
+    row = await queries.notifications.mark_notification_read(conn, id=notification_id, user_id=user.id)
     if row is None:
         raise NotFound("No such notification")
     return notification_from_row(row)
@@ -104,4 +106,4 @@ async def mark_read(conn: asyncpg.Connection, user: User, notification_id: UUID)
 
 async def mark_all_read(conn: asyncpg.Connection, user: User) -> MarkedRead:
     """Mark all the caller's unread notifications read."""
-    return MarkedRead(marked=await queries.mark_all_notifications_read(conn, user_id=user.id))
+    return MarkedRead(marked=await queries.notifications.mark_all_notifications_read(conn, user_id=user.id))

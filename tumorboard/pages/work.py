@@ -39,7 +39,7 @@ HOME_LIMIT = 200
 async def cases_on_my_meetings(conn: asyncpg.Connection, user: User) -> list[AgendaCaseForParticipant]:
     """Cases on the open meetings the user takes part in, those awaiting the user's recommendation first."""
     rows = await fetch_all(
-        queries.list_cases_on_users_open_meetings(
+        queries.pages.list_cases_on_users_open_meetings(
             conn, user_id=user.id, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT
         )
     )
@@ -64,14 +64,16 @@ async def cases_on_my_meetings(conn: asyncpg.Connection, user: User) -> list[Age
 async def my_meetings(conn: asyncpg.Connection, user: User) -> list[ParticipantMeeting]:
     """The open meetings the user takes part in, chair or reviewer."""
     rows = await fetch_all(
-        queries.list_users_open_meetings(conn, user_id=user.id, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT)
+        queries.pages.list_users_open_meetings(
+            conn, user_id=user.id, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT
+        )
     )
     return [msgspec.convert(dict(row), ParticipantMeeting) for row in rows]
 
 
 async def drafts_awaiting_my_signature(conn: asyncpg.Connection, user: User) -> list[DraftAwaitingChair]:
     """Care plan drafts on meetings the user chairs, oldest first."""
-    rows = await fetch_all(queries.list_drafts_awaiting_chair(conn, user_id=user.id, limit=HOME_LIMIT))
+    rows = await fetch_all(queries.pages.list_drafts_awaiting_chair(conn, user_id=user.id, limit=HOME_LIMIT))
     drafts = [msgspec.convert(dict(row), DraftAwaitingChair) for row in rows]
     await audit.record_reads(conn, user.id, "case", [draft.case_id for draft in drafts])
     return drafts
@@ -81,7 +83,7 @@ async def open_meetings_with_quorum(conn: asyncpg.Connection, user: User) -> lis
     """Every open meeting with its agenda fill and quorum (coordinators)."""
     require_role(user, Role.COORDINATOR, action="list", subject_type="meeting")
     rows = await fetch_all(
-        queries.list_open_meetings_with_disciplines(conn, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT)
+        queries.pages.list_open_meetings_with_disciplines(conn, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT)
     )
     meetings = []
     for row in rows:
@@ -97,19 +99,19 @@ async def meeting_briefs(conn: asyncpg.Connection, ids: Iterable[UUID | None]) -
     wanted = sorted({meeting_id for meeting_id in ids if meeting_id is not None})
     if not wanted:
         return {}
-    rows = await fetch_all(queries.list_meeting_briefs(conn, ids=wanted))
+    rows = await fetch_all(queries.pages.list_meeting_briefs(conn, ids=wanted))
     return {row["id"]: msgspec.convert(dict(row), MeetingBrief) for row in rows}
 
 
 async def case_timeline(conn: asyncpg.Connection, case_id: UUID) -> list[TimelineEvent]:
     """A case's history, oldest first (callers check access to the case first)."""
-    rows = await fetch_all(queries.list_case_timeline_events(conn, case_id=case_id))
+    rows = await fetch_all(queries.pages.list_case_timeline_events(conn, case_id=case_id))
     return [msgspec.convert(dict(row), TimelineEvent) for row in rows]
 
 
 async def latest_care_plan(conn: asyncpg.Connection, case_id: UUID) -> CarePlanBrief | None:
     """Version and status of a case's latest care plan (callers check access to the case first)."""
-    row = await queries.get_latest_care_plan_brief(conn, case_id=case_id)
+    row = await queries.pages.get_latest_care_plan_brief(conn, case_id=case_id)
     return msgspec.convert(dict(row), CarePlanBrief) if row else None
 
 
@@ -118,12 +120,12 @@ async def agenda_progress(
 ) -> dict[UUID, AgendaProgress]:
     """Per agenda case: disciplines that recommended, the viewer's own recommendation, care plan status."""
     rows = await fetch_all(
-        queries.list_agenda_recommendation_progress(conn, meeting_id=meeting_id, user_id=user_id)
+        queries.pages.list_agenda_recommendation_progress(conn, meeting_id=meeting_id, user_id=user_id)
     )
     return {row["case_id"]: msgspec.convert(dict(row), AgendaProgress) for row in rows}
 
 
 async def live_agenda_fingerprint(conn: asyncpg.Connection, meeting_id: UUID) -> str | None:
     """A digest that changes whenever the live agenda of a meeting should be redrawn."""
-    fingerprint: str | None = await queries.get_live_agenda_fingerprint(conn, meeting_id=meeting_id)
+    fingerprint: str | None = await queries.pages.get_live_agenda_fingerprint(conn, meeting_id=meeting_id)
     return fingerprint

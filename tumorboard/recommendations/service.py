@@ -35,7 +35,7 @@ async def add_recommendation(
 ) -> Recommendation:
     """A participating reviewer's recommendation; one per reviewer per case."""
     require_role(user, Role.REVIEWER, action="recommend", subject_type="case", subject_id=case_id)
-    case = await queries.lock_case(conn, id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
     if await participant_role(conn, case["meeting_id"], user.id) is None:
@@ -49,7 +49,7 @@ async def add_recommendation(
         raise Conflict(f"The case is {case['status']}; recommendations are closed")
     try:
         async with conn.transaction():
-            recommendation_id = await queries.insert_recommendation(
+            recommendation_id = await queries.recommendations.insert_recommendation(
                 conn, case_id=case_id, author_id=user.id, discipline=user.discipline, **_content(data)
             )
     except asyncpg.UniqueViolationError:
@@ -73,12 +73,12 @@ async def update_recommendation(
             subject_type="recommendation",
             subject_id=recommendation_id,
         )
-    case = await queries.lock_case(conn, id=current.case_id)
+    case = await queries.cases.lock_case(conn, id=current.case_id)
     if case["status"] not in _OPEN:
         raise Conflict(
             f"The case is {case['status']}; recommendations are locked unless the chair amends the plan"
         )
-    updated = await queries.update_recommendation(
+    updated = await queries.recommendations.update_recommendation(
         conn, id=recommendation_id, version=data.version, **_content(data)
     )
     if updated is None:
@@ -96,7 +96,7 @@ async def list_recommendations(conn: asyncpg.Connection, user: User, case_id: UU
 
 async def recommendations_of(conn: asyncpg.Connection, case_id: UUID) -> list[Recommendation]:
     """A case's recommendations, oldest first, for callers that have checked access to the case."""
-    rows = await fetch_all(queries.list_recommendations(conn, case_id=case_id))
+    rows = await fetch_all(queries.recommendations.list_recommendations(conn, case_id=case_id))
     return [msgspec.convert(dict(row), Recommendation) for row in rows]
 
 
@@ -109,7 +109,7 @@ async def _after_change(conn: asyncpg.Connection, case_id: UUID, status: str, me
 
 
 async def _load(conn: asyncpg.Connection, recommendation_id: UUID) -> Recommendation:
-    row = await queries.get_recommendation(conn, id=recommendation_id)
+    row = await queries.recommendations.get_recommendation(conn, id=recommendation_id)
     if row is None:
         raise NotFound("No such recommendation")
     return msgspec.convert(dict(row), Recommendation)
