@@ -10,6 +10,9 @@ import asyncpg
 from tumorboard.db import queries
 from tumorboard.errors import AuditNote
 
+# The audit trail is partitioned by month; the worker keeps this many coming months ready.
+PARTITION_MONTHS_AHEAD = 3
+
 
 async def record(
     conn: asyncpg.Connection,
@@ -44,3 +47,11 @@ async def record_reads(
         await queries.audit.insert_audit_reads(
             conn, actor_id=actor_id, subject_type=subject_type, subject_ids=list(subject_ids)
         )
+
+
+async def add_coming_partitions(conn: asyncpg.Connection) -> int:
+    """Create the audit trail's missing monthly partitions up to a few months ahead; how many."""
+    async with conn.transaction():
+        await queries.audit.limit_partitioning_lock_wait(conn)
+        created: int = await queries.audit.add_audit_partitions(conn, months_ahead=PARTITION_MONTHS_AHEAD)
+    return created

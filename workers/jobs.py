@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from tumorboard import outbox
+from tumorboard import audit, outbox
 from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
 from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
 from tumorboard.db import queries
@@ -66,11 +66,13 @@ async def send_notification_email(ctx: dict[str, Any], outbox_id: int, notificat
 
 
 async def clean_up(ctx: dict[str, Any]) -> None:
-    """Housekeeping: drop expired tokens and outbox rows finished more than a week ago."""
+    """Housekeeping: drop expired tokens and outbox rows finished more than a week ago, and give the
+    audit trail its coming months' partitions."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await queries.auth.delete_expired_tokens(conn)
         await queries.outbox.delete_old_outbox_jobs(conn, keep_days=7)
+        await audit.add_coming_partitions(conn)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
