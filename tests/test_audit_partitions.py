@@ -64,7 +64,8 @@ async def test_partitioning_keeps_every_row_column_index_and_the_append_only_rul
         shutil.copy(target, tmp_path / target.name)
         assert await migrate(conn, tmp_path) == [load_migrations(tmp_path)[-1].version]
 
-        assert await conn.fetchval("SELECT relkind::text FROM pg_class WHERE oid = 'audit_event'::regclass") == "p"
+        kind = await conn.fetchval("SELECT relkind::text FROM pg_class WHERE oid = 'audit_event'::regclass")
+        assert kind == "p"
         assert [dict(row) for row in await conn.fetch("SELECT * FROM audit_event ORDER BY id")] == [
             dict(row) for row in kept
         ]

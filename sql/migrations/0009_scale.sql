@@ -1,76 +1,78 @@
--- Scale: case lists and search that indexes can serve on millions of cases, and the audit trail
--- partitioned by month. See docs/benchmarks.md (scale benchmark) for the plans and figures.
+-- Scale: case lists and search that indexes serve on millions of cases, and the audit trail
+-- partitioned by month. See docs/benchmarks.md (the scale benchmark) for the plans and figures.
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
--- Search matches words: lower case, accents off, every run of other characters one space.
+-- Case search matches words: lower case, accents off, every run of other characters one space.
 -- The same function normalises what is indexed and what is searched for. Declared immutable (the
--- unaccent rules do not change under a running database) so that the planner folds a searched
--- word into a constant pattern and estimates how many cases it matches.
+-- unaccent rules do not change under a running database) so that the planner folds a search into
+-- a constant and estimates from the statistics how many cases it matches.
 CREATE FUNCTION search_words(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT regexp_replace(lower(unaccent(value)), '[^[:alnum:]]+', ' ', 'g')
+    SELECT btrim(regexp_replace(lower(unaccent(value)), '[^[:alnum:]]+', ' ', 'g'))
 $$;
 
--- The LIKE pattern of one searched word: the start of a word of the search text ('% ada%'); NULL,
--- which matches nothing, for a word without letters or digits (never the pattern of everything).
-CREATE FUNCTION search_word_pattern(word text) RETURNS text
+-- What a case is found by: the words of its patient's MRN and names and of its diagnosis code.
+CREATE FUNCTION case_search_vector(mrn text, given_name text, family_name text, diagnosis_code text)
+RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT '% ' || nullif(btrim(search_words(word)), '') || '%'
+    SELECT to_tsvector('simple', search_words(concat_ws(' ', mrn, given_name, family_name, diagnosis_code)))
 $$;
 
--- What a case is found by: its patient's MRN and names and its diagnosis code, as words between
--- spaces, so that '% word%' matches the start of any word (a trigram index serves it).
-CREATE FUNCTION case_search_text(mrn text, given_name text, family_name text, diagnosis_code text)
-RETURNS text
+-- A search: every word must begin a word of the case (prefix match); NULL, which matches nothing,
+-- when the text has no word at all. Each word is quoted, so nothing in it is tsquery syntax.
+CREATE FUNCTION case_search_query(text_searched text) RETURNS tsquery
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ' ' || search_words(concat_ws(' ', mrn, given_name, family_name, diagnosis_code)) || ' '
+    SELECT to_tsquery('simple', string_agg(quote_literal(word) || ':*', ' & '))
+    FROM regexp_split_to_table(search_words(text_searched), ' ') AS word
+    WHERE word <> ''
 $$;
 
-ALTER TABLE patient_case ADD COLUMN search_text text NOT NULL DEFAULT '';
+ALTER TABLE patient_case ADD COLUMN search_vector tsvector NOT NULL DEFAULT '';
 
 UPDATE patient_case c
-SET search_text = case_search_text(p.mrn, p.given_name, p.family_name, c.diagnosis ->> 'code')
+SET search_vector = case_search_vector(p.mrn, p.given_name, p.family_name, c.diagnosis ->> 'code')
 FROM patient p
 WHERE p.id = c.patient_id;
 
--- Kept by the database: a case's search text follows its patient and its diagnosis.
-CREATE FUNCTION patient_case_search_text() RETURNS trigger
+-- Kept by the database: a case's search words follow its patient and its diagnosis.
+CREATE FUNCTION patient_case_search_vector() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.search_text := (
-        SELECT case_search_text(p.mrn, p.given_name, p.family_name, NEW.diagnosis ->> 'code')
+    NEW.search_vector := (
+        SELECT case_search_vector(p.mrn, p.given_name, p.family_name, NEW.diagnosis ->> 'code')
         FROM patient p WHERE p.id = NEW.patient_id
     );
     RETURN NEW;
 END;
 $$;
 
-CREATE TRIGGER patient_case_search_text
+CREATE TRIGGER patient_case_search_vector
 BEFORE INSERT OR UPDATE OF patient_id, diagnosis ON patient_case
-FOR EACH ROW EXECUTE FUNCTION patient_case_search_text();
+FOR EACH ROW EXECUTE FUNCTION patient_case_search_vector();
 
-CREATE FUNCTION patient_search_text() RETURNS trigger
+CREATE FUNCTION patient_search_vector() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE patient_case c
-    SET search_text = case_search_text(NEW.mrn, NEW.given_name, NEW.family_name, c.diagnosis ->> 'code')
+    SET search_vector = case_search_vector(NEW.mrn, NEW.given_name, NEW.family_name, c.diagnosis ->> 'code')
     WHERE c.patient_id = NEW.id;
     RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER patient_search_text
+CREATE TRIGGER patient_search_vector
 AFTER UPDATE OF mrn, given_name, family_name ON patient
 FOR EACH ROW
 WHEN ((OLD.mrn, OLD.given_name, OLD.family_name) IS DISTINCT FROM (NEW.mrn, NEW.given_name, NEW.family_name))
-EXECUTE FUNCTION patient_search_text();
+EXECUTE FUNCTION patient_search_vector();
 
-CREATE INDEX patient_case_search_idx ON patient_case USING gin (search_text gin_trgm_ops);
+-- A GIN index keeps each word's cases; a prefix reads the words it begins, so an MRN or a name
+-- costs what it matches.
+CREATE INDEX patient_case_search_idx ON patient_case USING gin (search_vector);
 
--- The participants' path of the case list: a meeting's cases, newest first (also serves every
--- lookup by meeting that the plain index on meeting_id served).
+-- A meeting's cases newest first (the case list filtered by meeting); it also serves every lookup
+-- by meeting that the plain index on meeting_id served.
 CREATE INDEX patient_case_meeting_created_idx ON patient_case (meeting_id, created_at DESC, id DESC);
 DROP INDEX patient_case_meeting_idx;
 

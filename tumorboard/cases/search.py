@@ -3,8 +3,9 @@
 `q` matches words: each word of it must begin a word of the patient's MRN, given or family name,
 or the diagnosis code, ignoring case and accents ("ada lov" finds Ada Lovelace, "c50.9" finds
 C50.911). Punctuation only separates words, so quotes and wildcards are searched as literal text
-and never as patterns. The other filters are exact. The database does the matching with a trigram
-index (see sql/migrations/0009_scale.sql); every search runs under a statement timeout.
+and never as patterns. The other filters are exact. The database does the matching, with a word
+index (`case_search_query` in sql/migrations/0009_scale.sql); every search runs under a statement
+timeout.
 """
 
 from __future__ import annotations
@@ -70,15 +71,13 @@ def query_words(q: str) -> list[str]:
 
 
 def query_parameters(search: CaseSearch, time_zone: str) -> dict[str, Any]:
-    """The list query's search parameters: up to five words (the longest first, as it narrows the
-    index scan most), and the submission dates as the instants that bound them in `time_zone`."""
+    """The list query's search parameters: the words searched (None for no search text), and the
+    submission days as the instants that bound them in `time_zone`."""
     if search.submitted_from and search.submitted_to and search.submitted_from > search.submitted_to:
         raise InvalidInput("from", "must not be after to")
-    words = sorted(query_words(search.q), key=len, reverse=True) if search.q else []
     zone = ZoneInfo(time_zone)
-    slots: list[str | None] = [*words, *[None] * (MAX_WORDS - len(words))]
     return {
-        **{f"word_{index + 1}": word for index, word in enumerate(slots)},
+        "words": " ".join(query_words(search.q)) if search.q else None,
         "disease_site": search.disease_site,
         "board_id": search.board_id,
         "submitted_from": _day_start(search.submitted_from, zone),

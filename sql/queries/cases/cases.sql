@@ -102,11 +102,7 @@ WHERE CASE visible.path
   AND (:board_id::uuid IS NULL OR c.meeting_id IN (SELECT id FROM meeting WHERE board_id = :board_id))
   AND (:submitted_from::timestamptz IS NULL OR visible.created_at >= :submitted_from)
   AND (:submitted_before::timestamptz IS NULL OR visible.created_at < :submitted_before)
-  AND (:word_1::text IS NULL OR c.search_text LIKE search_word_pattern(:word_1))
-  AND (:word_2::text IS NULL OR c.search_text LIKE search_word_pattern(:word_2))
-  AND (:word_3::text IS NULL OR c.search_text LIKE search_word_pattern(:word_3))
-  AND (:word_4::text IS NULL OR c.search_text LIKE search_word_pattern(:word_4))
-  AND (:word_5::text IS NULL OR c.search_text LIKE search_word_pattern(:word_5))
+  AND (:words::text IS NULL OR c.search_vector @@ case_search_query(:words))
   AND (:before_created_at::timestamptz IS NULL
        OR (visible.created_at, visible.id) < (:before_created_at, :before_id::uuid))
 ORDER BY visible.created_at DESC, visible.id DESC

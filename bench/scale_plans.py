@@ -1,0 +1,72 @@
+"""The plans the scale benchmark records: EXPLAIN ANALYZE of the queries this work changed, run on
+the large database with the values the service would send, planned as the service plans them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bench import scale_data
+from bench.scale_workload import COORDINATOR, chair_of_case, md5_uuid, user
+from tumorboard.cases.search import CaseSearch, query_parameters
+from tumorboard.db import queries
+from tumorboard.enums import DiseaseSite
+
+
+async def plans(database_url: str, cases: int) -> dict[str, str]:
+    """Plan and timing of the case list for each caller and search, and of the case read."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0")
+        patient = await conn.fetchrow(
+            "SELECT mrn, family_name, given_name FROM patient WHERE id = $1", md5_uuid("p1234")
+        )
+        today = datetime.now(UTC).date()
+        callers = {
+            "a presenter": (user(scale_data.REVIEWERS), False),
+            "a reviewer": (user(7), False),
+            "a coordinator": (COORDINATOR, True),
+        }
+        searches = {
+            "": (CaseSearch(), None),
+            " searching a name": (CaseSearch(q=f"{patient['given_name']} {patient['family_name']}"), None),
+            " searching an MRN": (CaseSearch(q=patient["mrn"]), None),
+            " filtering by site, status and days": (
+                CaseSearch(disease_site=DiseaseSite.BREAST, submitted_from=today - timedelta(days=21),
+                           submitted_to=today - timedelta(days=7)),
+                "finalized",
+            ),
+        }  # fmt: skip
+        found: dict[str, str] = {}
+        for caller, (user_id, sees_all) in callers.items():
+            for label, (search, status) in searches.items():
+                if label and caller == "a reviewer":
+                    continue
+                parameters = query_parameters(search, "UTC") | {
+                    "user_id": user_id, "sees_all": sees_all, "mine": False, "status": status,
+                    "meeting_id": None, "before_created_at": None, "before_id": None, "limit": 51,
+                }  # fmt: skip
+                found[f"list_cases, {caller}{label}"] = await _explain(conn, "cases.list_cases", parameters)
+        undo = conn.transaction()  # the read writes its audit row: undone here
+        await undo.start()
+        try:
+            middle = cases // 2
+            read = {"id": md5_uuid(f"c{middle}"), "user_id": chair_of_case(middle), "sees_all": False}
+            found["read_case_for_caller, its meeting's chair"] = await _explain(
+                conn, "cases.read_case_for_caller", read | {"action": "read"}
+            )
+        finally:
+            await undo.rollback()
+        return found
+    finally:
+        await conn.close()
+
+
+async def _explain(conn: asyncpg.Connection, name: str, parameters: dict[str, Any]) -> str:
+    package, query = name.split(".")
+    sql = getattr(getattr(queries, package), query).sql
+    order = queries.driver_adapter.var_sorted[name]
+    rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *[parameters[key] for key in order])
+    return "\n".join(row[0] for row in rows)
