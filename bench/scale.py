@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import msgspec
 from arq import create_pool
 from arq.connections import RedisSettings
 
@@ -132,13 +133,42 @@ async def _measure_one(
             2,
             [[clients.direct(operation.key)] * (repetitions + 2) for clients in (small, large)],
         )
-    sequences: list[list[Callable[[], Awaitable[Any]]]] = []
+    requests = []
     for clients in (small, large):
-        requests = await workload.requests_for(clients.conn, operation.key, clients.service.cases)
-        if requests is None:
+        found = await workload.requests_for(clients.conn, operation.key, clients.service.cases)
+        if found is None:
             return [], []
-        sequences.append([_bound(clients, path, token) for path, token in requests[:WARMUP] + requests])
-    return await _turns(len(sequences[0]) - WARMUP, WARMUP, sequences)
+        requests.append(found)
+    if operation.is_list:
+        requests = await _same_pages(small, requests)
+    sequences = [
+        [_bound(clients, path, token) for path, token in requests_at[:WARMUP] + requests_at]
+        for clients, requests_at in zip((small, large), requests, strict=True)
+    ]
+    return await _turns(len(requests[0]), WARMUP, sequences)
+
+
+async def _same_pages(small: _Clients, requests: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """Each list request asks both sizes for as many cases as the small database holds for it (up to
+    its limit): the newest cases are the same in both databases, so both answer the same page and
+    the figures compare the cost of the history behind it, not of a longer page."""
+    pages: dict[tuple[str, str], int] = {}
+    for path, token in requests[0]:
+        if (path, token) not in pages:
+            status, body = await small.http.request("GET", path, {"Authorization": f"Bearer {token}"})
+            if status != 200:
+                raise BenchError(f"GET {path.split('?')[0]} answered {status}: {body[:300]!r}")
+            pages[path, token] = max(1, len(msgspec.json.decode(body)["items"]))
+    sized = []
+    for position in range(len(requests[0])):
+        limit = pages[requests[0][position]]
+        sized.append([_with_limit(at_size[position], limit) for at_size in requests])
+    return [[pair[0] for pair in sized], [pair[1] for pair in sized]]
+
+
+def _with_limit(request: tuple[str, str], limit: int) -> tuple[str, str]:
+    path, token = request
+    return path.replace("limit=50", f"limit={limit}", 1), token
 
 
 def _bound(clients: _Clients, path: str, token: str) -> Callable[[], Awaitable[Any]]:

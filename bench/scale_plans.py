@@ -14,12 +14,27 @@ from tumorboard.cases.search import CaseSearch, query_parameters
 from tumorboard.db import queries
 from tumorboard.enums import DiseaseSite
 
+# The case list as it was before this benchmark: one predicate, case_visible_to, over every case.
+LIST_BEFORE = """
+SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
+       c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
+       c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
+FROM patient_case c
+JOIN patient p ON p.id = c.patient_id
+WHERE case_visible_to(c.presenter_id, c.meeting_id, $1, $2)
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT 51
+"""
+
 
 async def plans(database_url: str, cases: int) -> dict[str, str]:
     """Plan and timing of the case list for each caller and search, and of the case read."""
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute("SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0")
+        await conn.execute(
+            "SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0; SET jit = off"
+        )
         patient = await conn.fetchrow(
             "SELECT mrn, family_name, given_name FROM patient WHERE id = $1", md5_uuid("p1234")
         )
@@ -49,6 +64,12 @@ async def plans(database_url: str, cases: int) -> dict[str, str]:
                     "meeting_id": None, "before_created_at": None, "before_id": None, "limit": 51,
                 }  # fmt: skip
                 found[f"list_cases, {caller}{label}"] = await _explain(conn, "cases.list_cases", parameters)
+        for caller in ("a presenter", "a reviewer"):
+            user_id, sees_all = callers[caller]
+            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {LIST_BEFORE}", user_id, sees_all)
+            found[f"the list before (case_visible_to over every case), {caller}"] = "\n".join(
+                r[0] for r in rows
+            )
         undo = conn.transaction()  # the read writes its audit row: undone here
         await undo.start()
         try:

@@ -104,7 +104,8 @@ class Workload:
             return await self._spread(tokens, ["/api/v1/cases?limit=50"], users)
         if key in ("search", "search_mrn"):
             rows = await conn.fetch(
-                "SELECT mrn, given_name, family_name FROM patient WHERE id = ANY ($1::uuid[])", self.patients
+                "SELECT mrn, given_name, family_name FROM patient WHERE id = ANY ($1::uuid[]) ORDER BY id",
+                self.patients,
             )
             terms = [
                 r["mrn"] if key == "search_mrn" else f"{r['given_name']} {r['family_name']}" for r in rows

@@ -71,8 +71,9 @@ EXECUTE FUNCTION patient_search_vector();
 -- costs what it matches.
 CREATE INDEX patient_case_search_idx ON patient_case USING gin (search_vector);
 
--- A meeting's cases newest first (the case list filtered by meeting); it also serves every lookup
--- by meeting that the plain index on meeting_id served.
+-- The case list filtered by site (a board's coordinator) or by meeting, newest first; the second
+-- also serves every lookup by meeting that the plain index on meeting_id served.
+CREATE INDEX patient_case_site_created_idx ON patient_case (disease_site, created_at DESC, id DESC);
 CREATE INDEX patient_case_meeting_created_idx ON patient_case (meeting_id, created_at DESC, id DESC);
 DROP INDEX patient_case_meeting_idx;
 

@@ -100,8 +100,8 @@ WHERE CASE visible.path
   AND (:meeting_id::uuid IS NULL OR c.meeting_id = :meeting_id)
   AND (:disease_site::text IS NULL OR c.disease_site = :disease_site)
   AND (:board_id::uuid IS NULL OR c.meeting_id IN (SELECT id FROM meeting WHERE board_id = :board_id))
-  AND (:submitted_from::timestamptz IS NULL OR visible.created_at >= :submitted_from)
-  AND (:submitted_before::timestamptz IS NULL OR visible.created_at < :submitted_before)
+  AND (:submitted_from::timestamptz IS NULL OR c.created_at >= :submitted_from)
+  AND (:submitted_before::timestamptz IS NULL OR c.created_at < :submitted_before)
   AND (:words::text IS NULL OR c.search_vector @@ case_search_query(:words))
   AND (:before_created_at::timestamptz IS NULL
        OR (visible.created_at, visible.id) < (:before_created_at, :before_id::uuid))
@@ -110,10 +110,11 @@ LIMIT :limit;
 
 -- name: plan_case_list!
 -- Until the end of the caller's transaction: plan the case list for each call's own filters (each
--- picks its own index), serially (a page of fifty needs no parallel workers), and stop any
--- statement after the timeout.
+-- picks its own index), without parallel workers or JIT compilation (a page of fifty needs neither,
+-- and both cost more than the page), and stop any statement after the timeout.
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
        set_config('max_parallel_workers_per_gather', '0', true),
+       set_config('jit', 'off', true),
        set_config('statement_timeout', (:timeout_ms::integer)::text, true);
 
 -- name: withdraw_case!
