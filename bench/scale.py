@@ -292,7 +292,22 @@ async def _generate(service: Service, clock: datetime) -> dict[str, Any]:
         if any(checks.values()):
             raise BenchError(f"the generated data is not what the triggers would keep: {checks}")
         size = await conn.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        return {"seconds": seconds, "steps": steps, "rows": rows, "database_size": size, "checks": checks}
+        tables = await conn.fetch(
+            "SELECT relname, pg_size_pretty(pg_table_size(oid)) AS data,"
+            " pg_size_pretty(pg_indexes_size(oid)) AS indexes FROM pg_class"
+            " WHERE relname = ANY ($1::text[]) ORDER BY relname",
+            names,
+        )
+        return {
+            "seconds": seconds,
+            "steps": steps,
+            "rows": rows,
+            "database_size": size,
+            "table_sizes": {
+                row["relname"]: {"data": row["data"], "indexes": row["indexes"]} for row in tables
+            },
+            "checks": checks,
+        }
     finally:
         await conn.close()
 
@@ -370,7 +385,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=description)
     parser.add_argument("--small", type=int, default=SIZES[0], help="cases in the small database (10,000)")
     parser.add_argument("--large", type=int, default=SIZES[1], help="cases in the large one (1,000,000)")
-    parser.add_argument("--requests", type=int, default=400, help="requests per operation and size (400)")
+    parser.add_argument("--requests", type=int, default=800, help="requests per operation and size (800)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     return parser

@@ -20,7 +20,7 @@ from tumorboard.migrate import migrate
 
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
-    "care_plan_pdf, care_plan, recommendation, case_participant, patient_case, patient, "
+    "care_plan_pdf, care_plan, recommendation, patient_case, case_participant, patient, "
     "meeting_participant, meeting, board, access_token, app_user, outbox"
 )
 
