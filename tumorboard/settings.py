@@ -17,7 +17,12 @@ SQL_DIR = PROJECT_ROOT / "sql"
 class Settings:
     """Everything the service reads from its environment."""
 
+    # What web and worker processes connect with: the app role when TUMORBOARD_APP_DATABASE_URL is set.
     database_url: str | None = None
+    # DATABASE_URL: the owner of the tables, which `tumorboard migrate` connects as.
+    owner_database_url: str | None = None
+    # TUMORBOARD_APP_DATABASE_URL: the role (and password) migrate creates and grants for the service.
+    app_database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "tumorboard")
     token_ttl_hours: int = 12
@@ -45,8 +50,11 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read the settings from the process environment."""
         env = os.environ
+        app_database_url = env.get("TUMORBOARD_APP_DATABASE_URL") or None
         return cls(
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=app_database_url or env.get("DATABASE_URL") or None,
+            owner_database_url=env.get("DATABASE_URL") or None,
+            app_database_url=app_database_url,
             redis_url=env.get("REDIS_URL") or None,
             data_dir=Path(env.get("TUMORBOARD_DATA_DIR") or cls().data_dir),
             token_ttl_hours=int(env.get("TUMORBOARD_TOKEN_TTL_HOURS", "12")),
