@@ -19,10 +19,13 @@ from tumorboard.db import create_pool
 from tumorboard.embedded import embedded_services, free_port
 from tumorboard.migrate import migrate
 
+# Fixtures of single sign-on: a real OpenID Connect provider and a web server that signs in through it.
+pytest_plugins = ["tests.sso_support"]
+
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
     "care_plan_pdf, care_plan, recommendation, patient_case, patient, meeting_participant, meeting, "
-    "board, access_token, app_user, outbox"
+    "board, access_token, user_identity, app_user, outbox"
 )
 
 

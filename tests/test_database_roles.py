@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.factories import Factory
+from tests.factories import Factory, eventually
 from tests.isolated_stack import APP_ROLE
 from tumorboard.db_roles import AppRole, RoleError, scram_verifier
 from tumorboard.migrate import MIGRATIONS_DIR, load_migrations, migrate
@@ -53,20 +53,22 @@ async def test_the_app_role_cannot_rewrite_or_unguard_the_audit_trail(
     as_app: asyncpg.Connection, pool: asyncpg.Pool, statement: str
 ) -> None:
     await pool.execute(
-        "INSERT INTO audit_event (actor_id, action, subject_type, outcome) VALUES (NULL, 'read', 'case', 'allowed')"
+        "INSERT INTO audit_event (action, subject_type, outcome) VALUES ('read', 'case', 'allowed')"
     )
     before = await pool.fetchval("SELECT count(*) FROM audit_event")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await as_app.execute(statement)
     assert await pool.fetchval("SELECT count(*) FROM audit_event") == before
-    assert await pool.fetchval(
-        "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'audit_event_append_only'"
-    ) == "O"
+    assert (
+        await pool.fetchval("SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'audit_event_append_only'")
+        == "O"
+    )
 
 
 async def test_the_app_role_appends_to_and_reads_the_audit_trail(as_app: asyncpg.Connection) -> None:
     inserted = await as_app.fetchval(
-        "INSERT INTO audit_event (action, subject_type, outcome) VALUES ('read', 'case', 'allowed') RETURNING id"
+        "INSERT INTO audit_event (action, subject_type, outcome) VALUES ('read', 'case', 'allowed')"
+        " RETURNING id"
     )
     assert await as_app.fetchval("SELECT action FROM audit_event WHERE id = $1", inserted) == "read"
     assert await as_app.fetchval("SELECT current_user") == APP_ROLE.name
@@ -89,11 +91,15 @@ async def test_every_table_is_granted_by_rule(pool: asyncpg.Pool) -> None:
     for row in rows:
         audit = row["relname"].startswith("audit_")
         assert row["owner"] != APP_ROLE.name, row["relname"]
-        assert (row["can_select"], row["can_insert"], row["can_truncate"]) == (True, True, False), row["relname"]
+        assert (row["can_select"], row["can_insert"], row["can_truncate"]) == (True, True, False), row[
+            "relname"
+        ]
         assert (row["can_update"], row["can_delete"]) == (not audit, not audit), row["relname"]
 
 
-async def test_tables_and_audit_partitions_added_later_are_granted(fresh_database: str, tmp_path: Path) -> None:
+async def test_tables_and_audit_partitions_added_later_are_granted(
+    fresh_database: str, tmp_path: Path
+) -> None:
     for path in MIGRATIONS_DIR.glob("*.sql"):
         shutil.copy(path, tmp_path)
     next_version = len(load_migrations()) + 1
@@ -133,18 +139,25 @@ async def test_tables_and_audit_partitions_added_later_are_granted(fresh_databas
         await owner.close()
 
 
-async def test_the_service_holds_its_connections_as_the_app_role(
+@pytest.mark.slow
+async def test_the_web_server_and_the_worker_connect_as_the_app_role(
     api: Factory, worker: object, pool: asyncpg.Pool
 ) -> None:
     coordinator = await api.user("coordinator")
     await api.ok(api.client.get("/me", headers=coordinator.headers), 200)
-    users = {
-        row["usename"]
-        for row in await pool.fetch(
-            "SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+    async def listeners() -> set[str] | None:
+        rows = await pool.fetch(
+            "SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"
         )
-    }
-    assert APP_ROLE.name in users
+        return {row["usename"] for row in rows} or None
+
+    assert await eventually(listeners) == {APP_ROLE.name}  # the worker's
+    sessions = await pool.fetch(
+        "SELECT DISTINCT usename FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename <> 'postgres'"
+    )
+    assert [row["usename"] for row in sessions] == [APP_ROLE.name]
 
 
 async def test_a_role_that_owns_the_tables_is_refused(service_urls: tuple[str, str]) -> None:

@@ -118,7 +118,9 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
         except RoleError as error:
             raise CommandError(f"TUMORBOARD_APP_DATABASE_URL: {error}") from None
     else:
-        log.warning("TUMORBOARD_APP_DATABASE_URL is not set: the service will connect as the owner of the tables")
+        log.warning(
+            "TUMORBOARD_APP_DATABASE_URL is not set: the service will connect as the owner of the tables"
+        )
     applied = asyncio.run(_apply_migrations(settings.owner_database_url, app_role))
     print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
 

@@ -92,8 +92,12 @@ async def apply_app_role(conn: asyncpg.Connection, role: AppRole) -> None:
 async def _ensure_role(conn: asyncpg.Connection, role: AppRole) -> None:
     verifier = scram_verifier(role.password)
     if not await queries.roles.role_exists(conn, name=role.name):
-        create = "CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L"
-        statement = await queries.roles.role_statement(conn, template=create, name=role.name, password=verifier)
+        create = (
+            "CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L"
+        )
+        statement = await queries.roles.role_statement(
+            conn, template=create, name=role.name, password=verifier
+        )
         try:
             async with conn.transaction():
                 await conn.execute(statement)

@@ -56,7 +56,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 async def migrate(
     conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *, app_role: AppRole | None = None
 ) -> list[int]:
-    """Apply every pending migration, then (re)grant the app role its rights; return the versions applied now."""
+    """Apply every pending migration, then grant the app role its rights; return the versions applied."""
     migrations = load_migrations(directory)
     await conn.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
     try:

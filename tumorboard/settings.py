@@ -43,6 +43,15 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    # Single sign-on with OpenID Connect: on when the issuer and client id are set (see docs/security.md).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provider_name: str = "single sign-on"
+    oidc_scopes: str = "openid email profile"
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: str = ""
+    oidc_provision_users: bool = True
     # Tests only: seconds a consolidation waits before committing, so a test can kill its worker.
     test_consolidation_delay: float = 0.0
 
@@ -74,6 +83,14 @@ class Settings:
             smtp_username=env.get("TUMORBOARD_SMTP_USERNAME") or None,
             smtp_password=env.get("TUMORBOARD_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
+            oidc_issuer=env.get("TUMORBOARD_OIDC_ISSUER") or None,
+            oidc_client_id=env.get("TUMORBOARD_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("TUMORBOARD_OIDC_CLIENT_SECRET") or None,
+            oidc_provider_name=env.get("TUMORBOARD_OIDC_PROVIDER_NAME") or "single sign-on",
+            oidc_scopes=env.get("TUMORBOARD_OIDC_SCOPES") or "openid email profile",
+            oidc_groups_claim=env.get("TUMORBOARD_OIDC_GROUPS_CLAIM") or "groups",
+            oidc_group_map=env.get("TUMORBOARD_OIDC_GROUP_MAP") or "",
+            oidc_provision_users=env.get("TUMORBOARD_OIDC_PROVISION_USERS", "1") == "1",
             test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
 
