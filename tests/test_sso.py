@@ -3,6 +3,8 @@ provisioning users from the provider's groups, refusals, audit, and the API's to
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 
@@ -264,3 +266,21 @@ async def test_the_api_without_single_sign_on_answers_404(server: str) -> None:
     async with httpx.AsyncClient(base_url=f"{server}/api/v1", timeout=30) as api:
         answer = await api.post("/auth/oidc/token", json={"id_token": "a.b.c"})
     assert answer.status_code == 404
+
+
+def test_serve_explains_a_malformed_group_map(service_env: dict[str, str]) -> None:
+    env = {
+        **service_env,
+        "TUMORBOARD_OIDC_ISSUER": "https://login.hospital.test",
+        "TUMORBOARD_OIDC_CLIENT_ID": "tb",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tumorboard.cli", "serve"],
+        env={**env, "TUMORBOARD_OIDC_GROUP_MAP": '{"tb-admins": {"roles": ["root"]}}'},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "TUMORBOARD_OIDC_GROUP_MAP" in result.stderr and "Traceback" not in result.stderr

@@ -84,7 +84,13 @@ def _require_urls(settings: Settings) -> tuple[str, str]:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from tumorboard.auth.oidc import OidcConfig, OidcConfigError
+
     _require_urls(settings)
+    try:
+        OidcConfig.from_settings(settings)
+    except OidcConfigError as error:
+        raise CommandError(str(error)) from None
     uvicorn.run(
         "tumorboard.app:create_app_from_env",
         factory=True,
