@@ -24,6 +24,7 @@ from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.security import csrf_config
+from tumorboard.pages.sso import SingleSignOnPages
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -31,6 +32,7 @@ pages = Router(
     path="/",
     route_handlers=[
         SignInPages,
+        SingleSignOnPages,
         HomePage,
         CaseFormPages,
         CasePages,
