@@ -11,6 +11,7 @@ import msgspec
 from tumorboard import audit, outbox
 from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import User
+from tumorboard.cases.lifecycle import CaseEvent, statement
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -100,7 +101,9 @@ async def set_participants(
             f"Its meeting no longer has participants covering {discipline_names(missing)}; "
             "waiting for another meeting."
         )
-        await queries.meetings.return_cases_to_waiting(conn, meeting_id=meeting_id, note=note)
+        await queries.meetings.return_cases_to_waiting(
+            conn, meeting_id=meeting_id, note=note, **statement(CaseEvent.QUORUM_LOST)
+        )
 
 
 async def lock_meeting_with_cases(conn: asyncpg.Connection, meeting_id: UUID) -> Record:
@@ -194,7 +197,9 @@ async def cancel_locked_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> N
     """Cancel a locked scheduled meeting whose cases are locked; they wait for another meeting
     (the caller adds the assignment job, one per request)."""
     await queries.meetings.cancel_meeting(conn, id=meeting_id)
-    await queries.meetings.return_cases_to_waiting(conn, meeting_id=meeting_id, note=CANCELLED_NOTE)
+    await queries.meetings.return_cases_to_waiting(
+        conn, meeting_id=meeting_id, note=CANCELLED_NOTE, **statement(CaseEvent.MEETING_CANCELLED)
+    )
 
 
 async def update_meeting(
@@ -247,7 +252,11 @@ async def update_meeting(
     if "starts_at" in given:
         meeting_on = local_day(starts_at, locked["time_zone"])
         await queries.meetings.return_late_cases_to_waiting(
-            conn, meeting_id=meeting_id, meeting_on=meeting_on, note=MOVED_LATE_NOTE
+            conn,
+            meeting_id=meeting_id,
+            meeting_on=meeting_on,
+            note=MOVED_LATE_NOTE,
+            **statement(CaseEvent.MEETING_MOVED_LATE),
         )
     await audit.record(conn, user.id, "update", "meeting", meeting_id)
     await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
