@@ -23,7 +23,7 @@ async def move_case(conn: asyncpg.Connection, actor_id: UUID, case_id: UUID, mee
     case = await queries.meetings.lock_case_for_move(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    target = next_status(case["status"], CaseEvent.MOVE)
+    moved_status = next_status(case["status"], CaseEvent.MOVE)
     if case["meeting_id"] == meeting_id:
         return
     # Lock both meetings in id order so opposite moves cannot deadlock.
@@ -44,7 +44,7 @@ async def move_case(conn: asyncpg.Connection, actor_id: UUID, case_id: UUID, mee
         id=case_id,
         meeting_id=meeting_id,
         note=" ".join(notes + soft) or None,
-        to_status=target,
+        to_status=moved_status,
         from_statuses=[case["status"]],
     )
     await queries.meetings.settle_deferrals(conn, case_ids=[case_id], meeting_ids=[meeting_id])
