@@ -92,7 +92,9 @@ class DecisionPages(Controller):
 
         result = await attempt(conn, record)
         if isinstance(result, Case) and result.status == CaseStatus.SUBMITTED:
+            # The case has left the meeting (its participants no longer see it): back to the agenda.
+            agenda = safe_next(text(form, "agenda") or "/meetings")
             message = "Deferred: the case waits, first in line, for the next meeting that fits."
-        else:
-            message = "Decision recorded. The care plan draft is being prepared from it."
+            return done_or_refused(request, agenda, result, message)
+        message = "Decision recorded. The care plan draft is being prepared from it."
         return done_or_refused(request, back, result, message)
