@@ -447,15 +447,22 @@ def test_fhir_final_plan_is_active_and_authored() -> None:
 def test_fhir_dissent_is_recorded_as_notes() -> None:
     (plan,) = resources(build_fhir_bundle(make_dissent_document()), "CarePlan")
     notes = " ".join(n["text"] for n in plan["note"])
-    assert "Dissenting proposal 1" in notes and "Dissenting proposal 2" in notes
-    assert "Dr. Bruno Lindqvist" in notes
+    assert "The board's decision, recorded by Dr. Ada Okafor" in notes
+    assert "Dissent of Dr. Bruno Lindqvist" in notes and "Dissent of Dr. Chiara Benassi" not in notes
+    legacy = make_dissent_document()
+    legacy = msgspec.structs.replace(legacy, content=msgspec.structs.replace(legacy.content, decision=None))
+    (old_plan,) = resources(build_fhir_bundle(legacy), "CarePlan")
+    assert "Dissenting proposal 2" in " ".join(n["text"] for n in old_plan["note"])
 
 
 def test_fhir_minimal_document_has_no_observations() -> None:
     bundle = build_fhir_bundle(make_document(minimal=True))
     assert resources(bundle, "Observation") == []
     (plan,) = resources(bundle, "CarePlan")
-    assert "note" not in plan
+    assert [n["text"] for n in plan["note"]] == [
+        "The board's decision, recorded by Dr. Ada Okafor: "
+        "Neoadjuvant systemic therapy, then breast-conserving surgery and radiotherapy."
+    ]
 
 
 @pytest.mark.parametrize("factory", [make_document, make_dissent_document, make_final_document])
