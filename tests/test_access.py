@@ -358,6 +358,37 @@ async def test_update_recommendation_is_for_its_author_only(api: Factory) -> Non
     assert updated.status_code == 200 and updated.json()["version"] == 2
 
 
+async def test_an_author_no_longer_on_the_meeting_cannot_change_their_recommendation(api: Factory) -> None:
+    team, meeting, case = await scheduled_case(api)
+    created = await api.ok(
+        api.client.post(
+            f"/cases/{case['id']}/recommendations", json=recommendation_body(), headers=team.surgeon.headers
+        ),
+        201,
+    )
+    replacement = await api.user("reviewer", discipline="surgical_oncology")
+    listed = [
+        {"user_id": str(team.chair.id), "role": "chair"},
+        {"user_id": str(replacement.id), "role": "reviewer"},
+        {"user_id": str(team.radiation.id), "role": "reviewer"},
+    ]
+    await api.ok(
+        api.client.put(
+            f"/meetings/{meeting['id']}/participants",
+            json={"participants": listed},
+            headers=team.coordinator.headers,
+        ),
+        200,
+    )
+    body = {**recommendation_body(intent="palliative"), "version": 1}
+    response = await api.client.put(
+        f"/recommendations/{created['id']}", json=body, headers=team.surgeon.headers
+    )
+    await assert_denied_and_audited(api, response, team.surgeon, created["id"])
+    assert "still taking part" in response.json()["detail"]
+    assert await api.pool.fetchval("SELECT (intent, version)::text FROM recommendation") == "(curative,1)"
+
+
 async def test_the_decision_is_for_the_chair_only(api: Factory) -> None:
     team, _meeting, case = await scheduled_case(api)
     path = f"/cases/{case['id']}/decision"

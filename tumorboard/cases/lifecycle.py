@@ -64,6 +64,8 @@ INITIAL = CaseStatus.SUBMITTED
 
 # The statuses a case is still open in (not yet final, not withdrawn): those it can be withdrawn from.
 OPEN_STATUSES = frozenset(status for (status, event) in TRANSITIONS if event == CaseEvent.WITHDRAW)
+# Not yet decided by a board: waiting, or on a meeting's agenda (what a case may still be moved in).
+AWAITING_DECISION = frozenset(status for (status, event) in TRANSITIONS if event == CaseEvent.MOVE)
 # On a meeting with the plan not final: the board prepares, decides and may still correct it.
 UNDER_DISCUSSION = frozenset({CaseStatus.SCHEDULED, CaseStatus.DISCUSSED})
 
