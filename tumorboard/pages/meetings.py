@@ -26,6 +26,7 @@ from tumorboard.meetings.policy import (
     can_close,
     can_record_attendance,
     can_start,
+    runs_meetings,
 )
 from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
 from tumorboard.pages import work
@@ -114,6 +115,7 @@ async def agenda_context(conn: asyncpg.Connection, user: User, meeting: Meeting)
         "may_record_attendance": bool(can_record_attendance(user, facts, role)),
         "may_close": bool(can_close(user, facts, role)),
         "may_change": bool(can_change_schedule(user, facts)),
+        "runs_meeting": runs_meetings(user, role),
     }
 
 

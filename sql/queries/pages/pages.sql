@@ -135,6 +135,7 @@ SELECT md5(concat_ws('|', m.status, m.updated_at, m.case_count,
     (SELECT string_agg(mp.user_id::text || mp.role, ',' ORDER BY mp.user_id)
      FROM meeting_participant mp WHERE mp.meeting_id = m.id),
     (SELECT string_agg(ma.user_id::text || ma.status, ',' ORDER BY ma.user_id)
-     FROM meeting_attendance ma WHERE ma.meeting_id = m.id)))
+     FROM meeting_attendance ma WHERE ma.meeting_id = m.id),
+    (SELECT count(*) FROM board_decision d WHERE d.meeting_id = m.id)))
 FROM meeting m
 WHERE m.id = :meeting_id;
