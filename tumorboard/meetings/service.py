@@ -14,7 +14,8 @@ from tumorboard.auth.schemas import User
 from tumorboard.cases.lifecycle import CaseEvent, statement
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
-from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.errors import Conflict, InvalidInput, NotFound
+from tumorboard.meetings.policy import can_read
 from tumorboard.meetings.quorum import attendance_view, meeting_quorum, quorum
 from tumorboard.meetings.readiness import load_agenda_cases
 from tumorboard.meetings.rules import discipline_names, local_day
@@ -28,6 +29,7 @@ from tumorboard.meetings.schemas import (
     ParticipantsPut,
 )
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
+from tumorboard.policy import enforce
 
 __all__ = ["quorum"]  # the care plan snapshot computes quorum with the same rule
 
@@ -133,13 +135,8 @@ async def replace_participants(
 
 async def require_meeting_reader(conn: asyncpg.Connection, user: User, meeting_id: UUID, action: str) -> None:
     """Refuse (and audit) anyone but the meeting's participants and coordinators."""
-    if not user.has_role(Role.COORDINATOR) and await participant_role(conn, meeting_id, user.id) is None:
-        raise AccessDenied(
-            "Only the meeting's participants and coordinators may see it",
-            action=action,
-            subject_type="meeting",
-            subject_id=meeting_id,
-        )
+    role = None if user.has_role(Role.COORDINATOR) else await participant_role(conn, meeting_id, user.id)
+    enforce(can_read(user, role), action=action, subject_type="meeting", subject_id=meeting_id)
 
 
 async def get_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
