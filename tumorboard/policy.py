@@ -44,11 +44,6 @@ def conflict(reason: str) -> Verdict:
     return Verdict("conflict", reason)
 
 
-def first_refusal(*verdicts: Verdict) -> Verdict:
-    """The first no among verdicts checked in order, or yes."""
-    return next((verdict for verdict in verdicts if not verdict), ALLOWED)
-
-
 def enforce(verdict: Verdict, *, action: str, subject_type: str, subject_id: UUID | None = None) -> None:
     """Raise the refusal a verdict stands for: AccessDenied (audited) or Conflict."""
     if verdict.refusal == "forbidden":
