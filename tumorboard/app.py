@@ -21,6 +21,7 @@ from tumorboard.boards.controllers import BoardController
 from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
 from tumorboard.cases.controllers import CaseController
 from tumorboard.db import create_pool
+from tumorboard.decisions.controllers import DecisionController
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
 from tumorboard.meetings.controllers import (
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> Litestar:
             CalendarFeedController,
             CalendarController,
             CaseController,
+            DecisionController,
             RecommendationController,
             CarePlanController,
             FollowUpReportController,

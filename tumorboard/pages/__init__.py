@@ -17,6 +17,7 @@ from tumorboard.pages.care_plans import CarePlanPages
 from tumorboard.pages.case_form import CaseFormPages
 from tumorboard.pages.cases import CasePages
 from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
+from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
 from tumorboard.pages.live import LivePages
@@ -36,6 +37,7 @@ pages = Router(
         HomePage,
         CaseFormPages,
         CasePages,
+        DecisionPages,
         RecommendationPages,
         CarePlanPages,
         MeetingPages,
