@@ -21,7 +21,7 @@ from tumorboard.migrate import migrate
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
     "care_plan_pdf, care_plan, recommendation, patient_case, patient, meeting_participant, meeting, "
-    "board, access_token, app_user, outbox"
+    "board, access_token, app_user, outbox, assignment_pass"
 )
 
 
@@ -42,14 +42,15 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
 
 @pytest.fixture(scope="session")
-def service_env(service_urls: tuple[str, str]) -> dict[str, str]:
-    """The environment for child processes of the service."""
+def service_env(service_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment for child processes of the service (web and workers share their metrics)."""
     database_url, redis_url = service_urls
     return {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "TUMORBOARD_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics")),
     }
 
 

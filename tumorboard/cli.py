@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 import asyncpg
 
 from tumorboard.auth.schemas import User, UserCreate
-from tumorboard.settings import Settings, configure_logging, current_settings
+from tumorboard.logs import configure_logging
+from tumorboard.settings import Settings, current_settings
 
 log = logging.getLogger("tumorboard")
 
