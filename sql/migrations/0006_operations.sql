@@ -16,4 +16,8 @@ CREATE INDEX outbox_dead_idx ON outbox (failed_at) WHERE failed_at IS NOT NULL A
 -- The state of a group's upcoming meetings right after its last pass (a digest of what the rule
 -- reads of them). While it is unchanged, the waiting cases that pass left behind still fit no
 -- meeting, so the next pass need only look at the cases it was asked about.
+-- Such a pass takes the cases it was asked about and every waiting case no pass has looked at yet
+-- (a pass notes each case it leaves waiting), so batches that run out of order keep priority.
 ALTER TABLE assignment_pass ADD COLUMN meetings_digest text;
+CREATE INDEX patient_case_unassessed_idx ON patient_case (disease_site)
+    WHERE status = 'submitted' AND assignment_note IS NULL;

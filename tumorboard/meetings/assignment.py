@@ -10,8 +10,9 @@ are assigned in parallel.
 New cases need less. Every pass stores a digest of what the rule read of the group's upcoming
 meetings, as it left them. While that digest still matches the meetings, nothing has given the
 cases left waiting a chance (no seat freed, no meeting added or changed; time passing only closes
-meetings), so a pass for new cases takes just those cases: its cost follows the batch, not the
-waiting list. When the meetings changed in any way, it becomes a full pass.
+meetings), so a pass for new cases takes just the cases no pass has looked at yet (those without a
+note, the batch among them, in priority order even when batches run out of order): its cost
+follows the new cases, not the waiting list. When the meetings changed in any way, it is a full pass.
 
 Capacity and the time budget are enforced by the database whatever happens here (a trigger
 counts the cases of a meeting, CHECKs refuse more than its capacity or its duration). A pass
@@ -160,7 +161,8 @@ async def _assign_group(
 ) -> Plan | None:
     """One pass over a group of sites (`covered`: the sites some board covers), in the caller's transaction.
 
-    With `only`, the pass takes just those cases when the meetings are as the last pass left them.
+    With `only`, when the meetings are as the last pass left them, the pass takes just those cases
+    and the others no pass has looked at yet.
     None when another pass holds the group (without `wait`), or when, once the lock is ours, the
     last full pass over the group began after `unless_since` (it saw everything committed before then).
     """
@@ -196,7 +198,8 @@ async def _assign_only(
     case_ids: Sequence[UUID],
     digest: str,
 ) -> Plan:
-    """A pass over just these waiting cases, valid only while the meetings match `digest`."""
+    """A pass over these cases and the waiting ones no pass has looked at yet, valid only while the
+    meetings match `digest`."""
     cases = await fetch_all(queries.meetings.lock_cases_to_assign(conn, ids=list(case_ids), sites=sites))
     if not cases:
         return Plan()

@@ -70,8 +70,9 @@ LIMIT :limit
 FOR UPDATE OF c;
 
 -- name: lock_cases_to_assign
--- Those of some cases that still wait, of some disease sites, in priority order, locked, with any
--- deferral not yet settled (the same shape as lock_waiting_cases).
+-- The waiting cases of some disease sites that no pass has looked at yet (no note), and those of
+-- some cases that still wait, in priority order, locked, with any deferral not yet settled (the
+-- same shape as lock_waiting_cases).
 SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
        d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
        db.time_zone AS deferred_from_time_zone
@@ -84,7 +85,8 @@ LEFT JOIN LATERAL (
 ) d ON true
 LEFT JOIN meeting dm ON dm.id = d.meeting_id
 LEFT JOIN board db ON db.id = dm.board_id
-WHERE c.id = ANY (:ids::uuid[]) AND c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
+WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
+  AND (c.assignment_note IS NULL OR c.id = ANY (:ids::uuid[]))
 ORDER BY c.urgency = 'urgent' DESC, c.discuss_by NULLS LAST, c.created_at, c.id
 FOR UPDATE OF c;
 
