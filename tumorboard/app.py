@@ -21,6 +21,7 @@ from tumorboard.cases.controllers import CaseController
 from tumorboard.db import create_pool
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
+from tumorboard.jobs.controllers import DeadJobController
 from tumorboard.logs import configure_logging
 from tumorboard.meetings.controllers import (
     BoardSeriesController,
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
             CarePlanController,
             FollowUpReportController,
             NotificationController,
+            DeadJobController,
         ],
     )
     app = Litestar(

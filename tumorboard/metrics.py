@@ -23,7 +23,6 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -54,6 +53,8 @@ if _METRICS_DIR is not None:  # chosen before the first metric is made, as prome
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 SCRAPE_TIMEOUT = 2.0
+# The classic text format every Prometheus reads (the charset is added by Litestar).
+MEDIA_TYPE = "text/plain; version=0.0.4"
 JOB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 REQUESTS = Counter(
@@ -182,7 +183,7 @@ class _OutboxCollector:
         )
 
 
-@get("/metrics", operation_id="Metrics", include_in_schema=False, media_type=CONTENT_TYPE_LATEST)
+@get("/metrics", operation_id="Metrics", include_in_schema=False, media_type=MEDIA_TYPE)
 async def metrics(state: State) -> Response[Any]:
     """Every metric in the Prometheus text format (open like the health probes; no patient data)."""
     if _METRICS_DIR is not None:
@@ -200,4 +201,4 @@ async def metrics(state: State) -> Response[Any]:
         database = CollectorRegistry()
         database.register(_OutboxCollector(rows))
         body += generate_latest(database)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=MEDIA_TYPE)

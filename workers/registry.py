@@ -87,7 +87,9 @@ def _wrap(name: outbox.Job, function: JobFunction) -> Callable[..., Awaitable[No
                 await outbox.record_failure(ctx["pool"], outbox_ids, error)
                 raise JobFailed(error) from None
             finally:
-                metrics.observe_job(str(name), len(outbox_ids), time.perf_counter() - started, error)
+                seconds = time.perf_counter() - started
+                metrics.observe_job(str(name), len(outbox_ids), seconds, error)
+            log.info("job done", extra={"duration_ms": round(seconds * 1000, 2), "count": len(outbox_ids)})
 
     run.__qualname__ = str(name)
     return run

@@ -19,6 +19,7 @@ from tumorboard.pages.cases import CasePages
 from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
@@ -41,6 +42,7 @@ pages = Router(
         LivePages,
         BoardPages,
         AdminPages,
+        DeadJobPages,
     ],
     dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,

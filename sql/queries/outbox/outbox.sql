@@ -62,7 +62,7 @@ LIMIT :limit;
 -- Give a dead job a fresh set of attempts and announce it to the workers.
 WITH revived AS (
     UPDATE outbox
-    SET attempts = 0, failed_at = NULL, enqueued_at = NULL, arq_job_id = NULL
+    SET attempts = 0, failed_at = NULL, last_error = NULL, enqueued_at = NULL, arq_job_id = NULL
     WHERE id = :id AND failed_at IS NOT NULL AND done_at IS NULL
     RETURNING id, job, subject_id, attempts, last_error, request_id, created_at, failed_at
 )
