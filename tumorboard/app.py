@@ -105,6 +105,7 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=pages.csrf_config(settings),
         debug=False,
+        logging_config=None,  # every process logs JSON lines (tumorboard.logs)
     )
     # Outside the router, so that requests no route matches are counted and tagged too.
     app.asgi_handler = metrics.RequestObserver(app.asgi_handler)

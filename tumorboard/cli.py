@@ -91,9 +91,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        access_log=False,
+        access_log=False,  # the app logs each request itself, by route pattern (tumorboard.metrics)
         proxy_headers=settings.trust_proxy_headers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # our JSON lines (tumorboard.logs), not uvicorn's format
     )
 
 
