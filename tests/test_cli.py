@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.factories import Factory, case_body
+from tests.factories import Factory, case_body, eventually
 from tumorboard.demo import DEMO_PASSWORD
 from tumorboard.embedded import free_port
 
@@ -187,3 +187,15 @@ def test_dev_keeps_its_data_across_restarts_and_stops_cleanly(tmp_path: Path) ->
                 print(output.read_text()[-3000:])
         if kept is not None and not kept.is_relative_to(tmp_path):
             shutil.rmtree(kept, ignore_errors=True)
+
+
+@pytest.mark.slow
+async def test_worker_check_reports_a_live_worker(
+    service_env: dict[str, str], worker: subprocess.Popen[bytes]
+) -> None:
+    async def healthy() -> bool:
+        return _cli(service_env, "worker", "--check").returncode == 0
+
+    assert await eventually(healthy, within=30)
+    elsewhere = {**service_env, "REDIS_URL": service_env["REDIS_URL"].rsplit("/", 1)[0] + "/15"}
+    assert _cli(elsewhere, "worker", "--check").returncode == 1

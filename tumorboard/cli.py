@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="a background worker (needs DATABASE_URL and REDIS_URL)")
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 when a worker of this host recorded its heartbeat in Redis in the last 11 s, else 1",
+    )
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
@@ -114,15 +119,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         )
 
 
-def _worker(settings: Settings, args: argparse.Namespace) -> None:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
-    from arq.worker import run_worker
+    from arq.worker import check_health, run_worker
 
     from workers.settings import WorkerSettings, redis_settings
 
     _require_urls(settings)
+    if args.check:
+        return check_health(WorkerSettings)  # type: ignore[arg-type]
     uvloop.install()  # the same event loop as the web processes (uvicorn picks uvloop itself)
     run_worker(WorkerSettings, redis_settings=redis_settings(settings))  # type: ignore[arg-type]
+    return 0
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ largest timeout plus 10 s, so short limits keep recovery near a minute.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any, ClassVar
 
 import msgspec
@@ -71,3 +72,6 @@ class WorkerSettings:
     max_jobs = 10
     keep_result = 60
     handle_signals = True
+    # A heartbeat per host in Redis, for `tumorboard worker --check` (a container's health check).
+    health_check_interval = 10
+    health_check_key = f"arq:health-check:{socket.gethostname()}"
