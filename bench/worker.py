@@ -221,7 +221,9 @@ SELECT
                                    WHERE c.discuss_by IS NULL AND c.status = 'scheduled'
                                    ORDER BY c.created_at DESC, c.id DESC LIMIT 1)) AS priority_inversions,
   (SELECT count(*) FROM patient_case WHERE discuss_by IS NOT NULL AND status <> 'submitted')
-      AS waiting_cases_moved
+      AS waiting_cases_moved,
+  (SELECT extract(epoch FROM max(started_at) - $1)::float8 FROM assignment_pass)
+      AS last_full_pass_seconds_after_load_start
 """
 
 
