@@ -174,3 +174,18 @@ async def test_a_failed_job_is_retried_after_a_delay_and_counted(
         lambda: pool.fetchrow("SELECT * FROM outbox WHERE id = $1 AND attempts = 2", outbox_id)
     )
     assert row["failed_at"] is None
+
+
+async def test_open_live_streams_are_counted(server: str, api: Factory) -> None:
+    team = await api.team()
+    board = await api.board(team.coordinator)
+    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+    async with (
+        page_client(server, team.coordinator) as browser,
+        browser.client.stream("GET", f"/meetings/{meeting['id']}/live") as stream,
+        httpx.AsyncClient(base_url=server, timeout=30) as web,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        scraped = (await web.get("/metrics")).text
+    assert samples(scraped, "tumorboard_live_streams")[""] >= 1
