@@ -11,7 +11,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
+from arq import ArqRedis
+from arq import create_pool as create_arq_pool
+from arq.connections import RedisSettings
 
 from tests.factories import Factory
 from tumorboard.db import create_pool
@@ -135,6 +139,18 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
         return
     pool: asyncpg.Pool = request.getfixturevalue("pool")
     await pool.execute(f"TRUNCATE {_TABLES} CASCADE")
+
+
+@pytest.fixture
+async def arq_redis(service_urls: tuple[str, str]) -> AsyncIterator[ArqRedis]:
+    """An arq connection to the session's Redis, as the workers use it."""
+    redis = await create_arq_pool(
+        RedisSettings.from_dsn(service_urls[1]),
+        job_serializer=msgspec.msgpack.encode,
+        job_deserializer=msgspec.msgpack.decode,
+    )
+    yield redis
+    await redis.aclose()
 
 
 @pytest.fixture

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
-import msgspec
 import pytest
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+import yaml
+from arq import ArqRedis
 
 from tests.browser.support import flash_of, page_client, text_of
 from tests.factories import Factory, eventually
 from tumorboard import outbox
+from tumorboard.settings import PROJECT_ROOT
 from workers.settings import WorkerSettings
-
-
-@pytest.fixture
-async def arq_redis(service_urls: tuple[str, str]) -> AsyncIterator[ArqRedis]:
-    """An arq connection as the workers use it."""
-    redis = await create_pool(
-        RedisSettings.from_dsn(service_urls[1]),
-        job_serializer=msgspec.msgpack.encode,
-        job_deserializer=msgspec.msgpack.decode,
-    )
-    yield redis
-    await redis.aclose()
 
 
 def samples(text: str, name: str) -> dict[str, float]:
@@ -189,3 +178,22 @@ async def test_open_live_streams_are_counted(server: str, api: Factory) -> None:
         assert stream.headers["content-type"].startswith("text/event-stream")
         scraped = (await web.get("/metrics")).text
     assert samples(scraped, "tumorboard_live_streams")[""] >= 1
+
+
+def test_every_compose_service_has_a_health_check() -> None:
+    compose = yaml.safe_load((PROJECT_ROOT / "compose.yaml").read_text())
+    for name, service in compose["services"].items():
+        assert service["healthcheck"]["test"][0] == "CMD", f"{name} has no health check"
+    environment = compose["services"]["web"]["environment"]
+    assert compose["services"]["worker"]["environment"] == environment
+    assert "PROMETHEUS_MULTIPROC_DIR" in environment
+    if compose_binary := shutil.which("docker-compose"):  # Docker Compose v2 validates without an engine
+        checked = subprocess.run(
+            [compose_binary, "config", "-q"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "TUMORBOARD_SECRET_KEY": "x"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stderr

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator
 
 import asyncpg
 import msgspec
 import pytest
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 
 from tests.factories import Factory, eventually
 from tumorboard import outbox
-
-
-@pytest.fixture
-async def arq_redis(service_urls: tuple[str, str]) -> AsyncIterator[ArqRedis]:
-    """An arq connection as the workers use it."""
-    redis = await create_pool(
-        RedisSettings.from_dsn(service_urls[1]),
-        job_serializer=msgspec.msgpack.encode,
-        job_deserializer=msgspec.msgpack.decode,
-    )
-    yield redis
-    await redis.aclose()
 
 
 async def _waiting_case_with_lost_job(api: Factory, pool: asyncpg.Pool) -> tuple[dict, int]:
