@@ -48,6 +48,7 @@ def _process_identifier() -> str:
 
 _METRICS_DIR = current_settings().metrics_dir
 if _METRICS_DIR is not None:  # chosen before the first metric is made, as prometheus-client requires
+    _METRICS_DIR.mkdir(parents=True, exist_ok=True)
     values.ValueClass = values.MultiProcessValue(_process_identifier)
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
