@@ -20,6 +20,7 @@ from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
 from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
@@ -45,6 +46,7 @@ pages = Router(
         LivePages,
         BoardPages,
         AdminPages,
+        DeadJobPages,
     ],
     dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,
