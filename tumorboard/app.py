@@ -14,6 +14,7 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from tumorboard import pages
+from tumorboard.attachments.controllers import AttachmentController, CaseAttachmentController
 from tumorboard.auth.controllers import AuthController, UserController
 from tumorboard.boards.controllers import BoardController
 from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
@@ -75,6 +76,8 @@ def create_app(settings: Settings) -> Litestar:
             CalendarFeedController,
             CalendarController,
             CaseController,
+            CaseAttachmentController,
+            AttachmentController,
             RecommendationController,
             CarePlanController,
             FollowUpReportController,

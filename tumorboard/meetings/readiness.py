@@ -13,6 +13,7 @@ import msgspec
 from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.boards.schemas import CHECKLIST_LABELS, ChecklistItem, ChecklistItemKind
+from tumorboard.cases.schemas import CaseClinical
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import CaseStatus, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -26,10 +27,11 @@ _RECORDED = {
     ChecklistItemKind.ECOG: "has_ecog",
     ChecklistItemKind.BIOMARKERS: "has_biomarkers",
 }
-# Items satisfied by a dated document, and the column holding its date.
+# Items satisfied by a dated document (recorded, or attached with its date), and the columns holding
+# its date and whether a document of that kind was attached without one.
 _DATED = {
-    ChecklistItemKind.PATHOLOGY_REPORT: "pathology_report_on",
-    ChecklistItemKind.IMAGING: "imaging_on",
+    ChecklistItemKind.PATHOLOGY_REPORT: ("pathology_report_on", "undated_pathology_report"),
+    ChecklistItemKind.IMAGING: ("imaging_on", "undated_imaging"),
 }
 _OPEN_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED)
 
@@ -42,9 +44,11 @@ def check_item(entry: ChecklistItem, facts: Mapping[str, Any], day: date) -> Rea
         return ReadinessCheck(
             item=entry.item, satisfied=met, detail="recorded" if met else f"no {label} recorded"
         )
-    recorded_on: date | None = facts[_DATED[entry.item]]
+    date_column, undated_column = _DATED[entry.item]
+    recorded_on: date | None = facts[date_column]
     if recorded_on is None:
-        return ReadinessCheck(item=entry.item, satisfied=False, detail=f"no {label} recorded")
+        detail = f"{label}: attached without its date" if facts[undated_column] else f"no {label} recorded"
+        return ReadinessCheck(item=entry.item, satisfied=False, detail=detail)
     if entry.max_age_days is not None and (day - recorded_on).days > entry.max_age_days:
         return ReadinessCheck(
             item=entry.item,
@@ -92,6 +96,9 @@ def agenda_cases(
                 ready=not missing,
                 missing_items=missing,
                 late_addition=locked and entry["frozen_position"] is None,
+                clinical=msgspec.convert(
+                    {name: entry[name] for name in CaseClinical.__struct_fields__}, CaseClinical
+                ),
             )
         )
     return cases
