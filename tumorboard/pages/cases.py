@@ -19,6 +19,7 @@ from tumorboard.enums import CaseStatus, ParticipantRole, Role
 from tumorboard.labels import label
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
+from tumorboard.pages.attachments import documents_context
 from tumorboard.pages.common import attempt, done, done_or_refused, page
 from tumorboard.pages.forms import decode, text
 from tumorboard.pages.schemas import TimelineEvent
@@ -40,6 +41,7 @@ def describe(event: TimelineEvent) -> str:
         ("move", "case"): f"Moved to a meeting by {who}",
         ("withdraw", "case"): f"Withdrawn by {who}",
         ("close_discussion", "case"): f"Discussion closed by {who}",
+        ("attach", "case"): f"Document attached by {who}",
         ("create", "recommendation"): f"Recommendation from {who}",
         ("update", "recommendation"): f"Recommendation revised by {who}",
         ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
@@ -127,6 +129,7 @@ class CasePages(Controller):
             and case.status in (CaseStatus.SCHEDULED, CaseStatus.DISCUSSED),
             may_move=movable,
             move_to=move_to,
+            **await documents_context(conn, user, case),
         )
 
     @post("/cases/{case_id:uuid}/withdraw")

@@ -26,6 +26,15 @@ CHOICES: dict[str, list[tuple[str, str]]] = {
     "sex": [("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown")],
     "diagnosis_system": [("ICD-10-CM", "ICD-10-CM"), ("ICD-O-3", "ICD-O-3")],
     "ecog": [(str(n), str(n)) for n in range(5)],
+    "laterality": [(v, label(v)) for v in ("left", "right", "bilateral", "midline", "not_applicable", "unknown")],
+    "stage_type": [
+        ("clinical", "Clinical (c)"),
+        ("pathological", "Pathological (p)"),
+        ("post_therapy_clinical", "Post-therapy clinical (yc)"),
+        ("post_therapy_pathological", "Post-therapy pathological (yp)"),
+    ],
+    "stage_system": [("AJCC8", "AJCC 8th edition"), ("AJCC", "AJCC, edition below"), ("UICC", "UICC TNM, edition below")],
+    "yes_no": [("false", "No, not yet"), ("true", "Yes")],
 }
 
 
