@@ -18,7 +18,8 @@ from tests.test_validation import assert_error, messages
 MiB = 1024 * 1024
 # Small but real files: a one-page PDF, a 1x1 PNG and the start of a JPEG (the type is judged by content).
 PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
 PNG = bytes.fromhex(
@@ -153,7 +154,8 @@ async def test_a_case_holds_at_most_100_mib_of_documents(api: Factory, pool: asy
     case = await api.case(presenter)
     # Documents of nearly 100 MiB already (written directly: five 20 MiB uploads would only be slower).
     await pool.execute(
-        "INSERT INTO case_attachment (case_id, kind, filename, media_type, size, sha256, content, uploaded_by)"
+        "INSERT INTO case_attachment"
+        " (case_id, kind, filename, media_type, size, sha256, content, uploaded_by)"
         " SELECT $1, 'other', 'big.pdf', 'application/pdf', octet_length(c), sha256(c), c, $2"
         " FROM (SELECT decode(repeat('25', $3::integer), 'hex') AS c) AS big",
         case["id"],
@@ -161,7 +163,8 @@ async def test_a_case_holds_at_most_100_mib_of_documents(api: Factory, pool: asy
         20 * MiB,
     )
     await pool.execute(
-        "INSERT INTO case_attachment (case_id, kind, filename, media_type, size, sha256, content, uploaded_by)"
+        "INSERT INTO case_attachment"
+        " (case_id, kind, filename, media_type, size, sha256, content, uploaded_by)"
         " SELECT case_id, kind, filename, media_type, size, sha256, content, uploaded_by FROM case_attachment"
         " CROSS JOIN generate_series(1, 4) WHERE case_id = $1",
         case["id"],

@@ -90,7 +90,7 @@ async def test_the_form_offers_pick_lists_and_stores_the_structured_case(
         "Pathological: pT2 pN1a cM0, group IIB (AJCC 8th edition)",
         "HER2: positive (IHC, 10 Jan 2026) LOINC 85319-2",
         "Ki-67: 30 %",
-        "Surgery – Lumpectomy with sentinel node biopsy (20 Jan 2026)",
+        "Surgery \N{EN DASH} Lumpectomy with sentinel node biopsy (20 Jan 2026)",
         "Type 2 diabetes mellitus without complications ICD-10-CM E11.9",
         "Yes, before the board",
     ):
@@ -145,7 +145,8 @@ async def test_the_form_marks_bad_codes_dates_and_prefixes_and_keeps_the_typing(
     assert input_value(refused, "comorbidities.0.code") == "E11.9"
     assert re.search(r'<option value="true" selected>', refused.text)
     count = await pool.fetchval(
-        "SELECT count(*) FROM patient_case c JOIN patient p ON p.id = c.patient_id WHERE p.family_name = 'Nakamura'"
+        "SELECT count(*) FROM patient_case c JOIN patient p ON p.id = c.patient_id"
+        " WHERE p.family_name = 'Nakamura'"
     )
     assert count == 0
 
@@ -190,7 +191,7 @@ async def test_the_clinical_summary_shows_on_the_recommendation_form_agenda_and_
         "Upper-outer quadrant of breast ICD-O-3 C50.4 · Laterality: Left",
         "Pathological: pT2 pN1a cM0, group IIB (AJCC 8th edition)",
         "HER2: positive (3+) (IHC, 10 Jan 2026) LOINC 85319-2",
-        "Systemic therapy – Tamoxifen (since 01 Feb 2026)",
+        "Systemic therapy \N{EN DASH} Tamoxifen (since 01 Feb 2026)",
         "Type 2 diabetes mellitus without complications ICD-10-CM E11.9",
         "Yes, before the board",
     ):
