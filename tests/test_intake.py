@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from tests.factories import Actor, Factory, case_body
@@ -186,7 +187,7 @@ BAD_INPUT = [
     ("biomarkers.0.loinc", "LOINC-1", "LOINC"),
     ("biomarkers.0.tested_on", TOMORROW_ANYWHERE, "future"),
     ("prior_treatments.0.modality", "prayer", "allowed values"),
-    ("prior_treatments.0.ended_on", "2026-01-19", "before started_on"),
+    ("prior_treatments.0.ended_on", "2026-01-19", "before the start date"),
     ("prior_treatments.1.started_on", TOMORROW_ANYWHERE, "future"),
     ("comorbidities.0.code", "diabetes", "ICD-10-CM"),
     ("treatment_started", "yes", "bool"),
@@ -262,3 +263,26 @@ def test_loinc_check_digits() -> None:
     for code in ("85319-2", "2857-1", "2039-6", "81695-9", "94076-7"):
         assert is_loinc(code), code
     assert not loinc_check_digit_ok("85319-1") and not is_loinc("853192")
+
+
+def test_a_care_plan_version_built_before_structured_intake_still_loads_and_renders() -> None:
+    # A stored version's content from before these fields existed: only the old keys.
+    from tests.test_care_plan_documents import make_document
+    from tumorboard.care_plans.documents import render_html, render_pdf
+    from tumorboard.care_plans.fhir import build_fhir_bundle
+    from tumorboard.care_plans.schemas import CarePlanDocument
+
+    stored = msgspec.json.decode(msgspec.json.encode(make_document()))
+    content = stored["content"]
+    for name in ("prior_treatments", "comorbidities", "treatment_started"):
+        del content[name]
+    content["diagnosis"] = {key: content["diagnosis"][key] for key in ("code", "system", "display")}
+    content["stage"] = {key: content["stage"][key] for key in ("system", "t", "n", "m", "group")}
+    content["biomarkers"] = [{"name": b["name"], "value": b["value"]} for b in content["biomarkers"]]
+
+    document = msgspec.convert(stored, CarePlanDocument)
+    assert document.content.prior_treatments == [] and document.content.stage.type is None
+    html = render_html(document)
+    assert "cT2 cN1 cM0, group IIB" in html and "AJCC 8th edition" in html and "Not stated" in html
+    assert build_fhir_bundle(document)["type"]
+    assert render_pdf(document).startswith(b"%PDF")

@@ -155,7 +155,9 @@ def treatment_errors(treatments: Sequence[PriorTreatment], today: date) -> list[
                 errors.append(FieldError(f"prior_treatments.{index}.{name}", "must not be in the future"))
         started, ended = treatment.started_on, treatment.ended_on
         if started is not None and ended is not None and ended < started:
-            errors.append(FieldError(f"prior_treatments.{index}.ended_on", "must not be before started_on"))
+            errors.append(
+                FieldError(f"prior_treatments.{index}.ended_on", "must not be before the start date")
+            )
     return errors
 
 
