@@ -21,8 +21,7 @@ from tumorboard.migrate import migrate
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
     "care_plan_pdf, care_plan, recommendation, case_attachment, patient_case, patient, meeting_participant, "
-    "meeting, "
-    "board, access_token, app_user, outbox"
+    "meeting, board, access_token, app_user, outbox"
 )
 
 
