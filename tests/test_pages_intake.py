@@ -293,3 +293,26 @@ async def test_strangers_see_no_documents_and_participants_no_upload_form(server
     stranger = await api.user("presenter")
     async with page_client(server, stranger) as browser:
         assert (await browser.get(f"/cases/{case['id']}/attachments/{case['id']}")).status_code == 403
+
+
+async def test_a_form_with_a_binary_part_without_a_file_name_is_400_not_500(
+    server: str, api: Factory
+) -> None:
+    presenter, case = await _open_case(api)
+    async with page_client(server, presenter) as browser:
+        token = await browser.csrf_token()
+        boundary = "xyz"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{CSRF_FIELD}"\r\n\r\n{token}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n'
+            ).encode()
+            + b"\xff\xfe\x00"
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        response = await browser.client.post(
+            f"/cases/{case['id']}/attachments",
+            content=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+    assert response.status_code == 400 and "could not be read" in response.text
