@@ -101,16 +101,16 @@ async def add_attachment(
 
 async def list_attachments(conn: asyncpg.Connection, user: User, case_id: UUID) -> list[Attachment]:
     """A case's documents (as GET /cases/{id} allows); the read is audited."""
-    case = await queries.attachments.get_case_for_attachments(
-        conn, case_id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR)
+    rows = await fetch_all(
+        queries.attachments.list_case_attachments(
+            conn, case_id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR)
+        )
     )
-    if case is None:
+    if not rows:
         raise NotFound("No such case")
-    if not case["caller_may_view"]:
+    if not rows[0]["caller_may_view"]:
         raise AccessDenied(_SEE_CASE, action="read_attachments", subject_type="case", subject_id=case_id)
-    rows = await fetch_all(queries.attachments.list_case_attachments(conn, case_id=case_id))
-    await audit.record(conn, user.id, "read_attachments", "case", case_id)
-    return [_attachment(row) for row in rows]
+    return [_attachment(row) for row in rows if row["id"] is not None]
 
 
 async def read_attachment(

@@ -114,7 +114,8 @@ async def load_agenda_cases(conn: asyncpg.Connection, meeting: Mapping[str, Any]
 
 
 async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID) -> CaseReadiness:
-    """A case's readiness item by item, for its presenter, its meeting's participants and coordinators.
+    """A case's readiness item by item, for its presenter, its meeting's participants and coordinators
+    (the read is audited by the query that checks access).
 
     On a meeting, the case is checked against that board's checklist on the meeting's date;
     while waiting, against every board covering its disease site, today.
@@ -138,7 +139,6 @@ async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID
         rows = await fetch_all(queries.meetings.list_site_checklist(conn, disease_site=facts["disease_site"]))
         day = datetime.now(UTC).date()
     checks = [check_item(entry, facts, day) for entry in checklist_from_rows(rows)]
-    await audit.record(conn, user.id, "read_readiness", "case", case_id)
     return CaseReadiness(
         case_id=case_id,
         meeting_id=facts["meeting_id"],

@@ -13,19 +13,24 @@ INSERT INTO case_attachment (case_id, kind, filename, media_type, size, sha256, 
 VALUES (:case_id, :kind, :filename, :media_type, :size, :sha256, :document_date, :content, :uploaded_by)
 RETURNING id, uploaded_at;
 
--- name: get_case_for_attachments^
--- Whether a case exists and the caller may see it (case_visible_to), for its attachment list.
-SELECT c.id, case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
-FROM patient_case c
-WHERE c.id = :case_id;
-
 -- name: list_case_attachments
--- A case's documents without their content, newest document first (undated ones last).
-SELECT a.id, a.case_id, a.kind, a.filename, a.media_type, a.size, encode(a.sha256, 'hex') AS sha256,
-       a.document_date, a.uploaded_by, u.full_name AS uploaded_by_name, a.uploaded_at
-FROM case_attachment a
-JOIN app_user u ON u.id = a.uploaded_by
-WHERE a.case_id = :case_id
+-- A case's documents without their content, newest document first (undated ones last), for a caller
+-- allowed to see the case (case_visible_to); the read is audited in the same statement. No row at all
+-- means no such case; a row with caller_may_view false, a refusal; a row without id, no documents.
+WITH found AS (
+    SELECT c.id, case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
+    FROM patient_case c
+    WHERE c.id = :case_id
+), audit_row AS (
+    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
+    SELECT :user_id, 'read_attachments', 'case', id, 'allowed' FROM found WHERE caller_may_view
+)
+SELECT f.caller_may_view, a.id, a.case_id, a.kind, a.filename, a.media_type, a.size,
+       encode(a.sha256, 'hex') AS sha256, a.document_date, a.uploaded_by, u.full_name AS uploaded_by_name,
+       a.uploaded_at
+FROM found f
+LEFT JOIN case_attachment a ON a.case_id = f.id AND f.caller_may_view
+LEFT JOIN app_user u ON u.id = a.uploaded_by
 ORDER BY a.document_date DESC NULLS LAST, a.uploaded_at DESC, a.id;
 
 -- name: get_attachment_for_caller^

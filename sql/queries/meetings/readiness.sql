@@ -36,18 +36,25 @@ ORDER BY min(c.position), c.item;
 
 -- name: get_case_readiness_facts^
 -- What readiness needs of one case (report dates from what was recorded and what was attached), with
--- its meeting's start and time zone when it has one, and whether the caller may see the case.
-SELECT c.id, c.status, c.presenter_id, c.meeting_id, c.disease_site,
-       case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view,
-       c.stage IS NOT NULL AS has_stage, c.histology IS NOT NULL AS has_histology,
-       c.ecog IS NOT NULL AS has_ecog, jsonb_array_length(c.biomarkers) > 0 AS has_biomarkers,
-       d.pathology_report_on, d.imaging_on, d.undated_pathology_report, d.undated_imaging,
-       m.starts_at AS meeting_starts_at, b.time_zone AS meeting_time_zone
-FROM patient_case c
-CROSS JOIN LATERAL case_report_dates(c.id) d
-LEFT JOIN meeting m ON m.id = c.meeting_id
-LEFT JOIN board b ON b.id = m.board_id
-WHERE c.id = :id;
+-- its meeting's start and time zone when it has one, and whether the caller may see the case; an
+-- allowed read is audited in the same statement.
+WITH facts AS (
+    SELECT c.id, c.status, c.presenter_id, c.meeting_id, c.disease_site,
+           case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view,
+           c.stage IS NOT NULL AS has_stage, c.histology IS NOT NULL AS has_histology,
+           c.ecog IS NOT NULL AS has_ecog, jsonb_array_length(c.biomarkers) > 0 AS has_biomarkers,
+           d.pathology_report_on, d.imaging_on, d.undated_pathology_report, d.undated_imaging,
+           m.starts_at AS meeting_starts_at, b.time_zone AS meeting_time_zone
+    FROM patient_case c
+    CROSS JOIN LATERAL case_report_dates(c.id) d
+    LEFT JOIN meeting m ON m.id = c.meeting_id
+    LEFT JOIN board b ON b.id = m.board_id
+    WHERE c.id = :id
+), audit_row AS (
+    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
+    SELECT :user_id, 'read_readiness', 'case', id, 'allowed' FROM facts WHERE caller_may_view
+)
+SELECT * FROM facts;
 
 -- name: lock_case_for_readiness^
 -- Lock a case whose readiness data changes.
