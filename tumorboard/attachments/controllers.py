@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from tumorboard.attachments import service
 from tumorboard.attachments.content import content_disposition
-from tumorboard.attachments.schemas import Attachment
-from tumorboard.attachments.upload import MAX_UPLOAD_BODY, read_upload
+from tumorboard.attachments.schemas import Attachment, AttachmentKind
+from tumorboard.attachments.upload import MAX_UPLOAD_BODY, MULTIPART, read_upload
 from tumorboard.auth.schemas import User
 
 NO_STORE = CacheControlHeader(no_store=True)
+_UPLOAD_FORM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["file", "kind"],
+    properties={
+        "file": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.BINARY,
+            description="A PDF, PNG or JPEG, at most 20 MiB",
+        ),
+        "kind": Schema(type=OpenAPIType.STRING, enum=[kind.value for kind in AttachmentKind]),
+        "document_date": Schema(
+            type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, description="The document's date"
+        ),
+    },
+)
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The upload's OpenAPI operation: its multipart body is read by hand (read_upload), so described here."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={MULTIPART: OpenAPIMediaType(schema=_UPLOAD_FORM)}, required=True
+        )
 
 
 class CaseAttachmentController(Controller):
@@ -25,7 +52,9 @@ class CaseAttachmentController(Controller):
     tags = ["attachments"]
     cache_control = NO_STORE
 
-    @post(operation_id="AttachDocument", request_max_body_size=MAX_UPLOAD_BODY)
+    @post(
+        operation_id="AttachDocument", request_max_body_size=MAX_UPLOAD_BODY, operation_class=UploadOperation
+    )
     async def attach(
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
     ) -> Attachment:
