@@ -43,24 +43,14 @@ async def read_upload(
         if key not in known
     ]
     files = form.getall("file", [])
-    content = b""
-    if not files or files == [""]:
-        errors.append(FieldError("file", "is required"))
-    elif len(files) > 1 or not isinstance(files[0], UploadFile):
-        errors.append(FieldError("file", "must be exactly one file"))
-    else:
-        upload: UploadFile = files[0]
-        content = await upload.read()
-        await upload.close()
-        if not content:
-            errors.append(FieldError("file", "must not be empty"))
+    content = await _content(files, errors)
     kind = _single(form.getall("kind", []), "kind", errors)
-    if not kind:
+    if kind == "":
         errors.append(FieldError("kind", "is required"))
-    elif kind not in AttachmentKind.__members__.values():
+    elif kind is not None and kind not in AttachmentKind.__members__.values():
         errors.append(FieldError("kind", f"must be one of {_KINDS}"))
     document_date = _document_date(_single(form.getall("document_date", []), "document_date", errors), errors)
-    if errors:
+    if errors or kind is None:
         raise InvalidBody(errors)
     return AttachmentUpload(
         kind=AttachmentKind(kind),
@@ -70,17 +60,34 @@ async def read_upload(
     )
 
 
-def _single(values: list[Any], name: str, errors: list[FieldError]) -> str:
-    """The one text value of a field, trimmed ("" when absent); an error when repeated or a file."""
+async def _content(files: list[Any], errors: list[FieldError]) -> bytes:
+    """The one uploaded file's bytes (every upload is closed); an error when missing, several or empty."""
+    content = b""
+    if not files or files == [""]:
+        errors.append(FieldError("file", "is required"))
+    elif len(files) > 1 or not isinstance(files[0], UploadFile):
+        errors.append(FieldError("file", "must be exactly one file"))
+    else:
+        content = await files[0].read()
+        if not content:
+            errors.append(FieldError("file", "must not be empty"))
+    for upload in files:
+        if isinstance(upload, UploadFile):
+            await upload.close()
+    return content
+
+
+def _single(values: list[Any], name: str, errors: list[FieldError]) -> str | None:
+    """A field's one text value, trimmed ("" when absent); None, with an error, when repeated or a file."""
     if not values:
         return ""
     if len(values) > 1 or not isinstance(values[0], str):
         errors.append(FieldError(name, "must be given once, as text"))
-        return ""
+        return None
     return str(values[0]).strip()
 
 
-def _document_date(value: str, errors: list[FieldError]) -> date | None:
+def _document_date(value: str | None, errors: list[FieldError]) -> date | None:
     if not value:
         return None
     try:
