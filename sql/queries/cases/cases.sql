@@ -55,7 +55,6 @@ WITH found AS (
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
            c.prior_treatments, c.comorbidities, c.treatment_started,
-       c.prior_treatments, c.comorbidities, c.treatment_started,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
            case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
     FROM patient_case c
