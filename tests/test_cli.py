@@ -67,8 +67,12 @@ async def test_create_user_explains_bad_input(
     assert "Traceback" not in result.stderr
 
 
-async def test_migrate_reports_an_up_to_date_database(service_env: dict[str, str]) -> None:
-    result = _cli(service_env, "migrate")
+async def test_migrate_reports_an_up_to_date_database(
+    service_env: dict[str, str], service_urls: tuple[str, str]
+) -> None:
+    app_url = service_env["DATABASE_URL"]
+    owner_env = {**service_env, "DATABASE_URL": service_urls[0], "TUMORBOARD_APP_DATABASE_URL": app_url}
+    result = _cli(owner_env, "migrate")
     assert result.returncode == 0
     assert result.stdout.strip() == "database is up to date"
 

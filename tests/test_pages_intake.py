@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.browser.scenarios import case_placed_on, draft_care_plan, meeting_of, recommend_all
+from tests.browser.scenarios import case_placed_on, decide, draft_care_plan, meeting_of, recommend_all
 from tests.browser.support import PageClient, field_error, flash_of, input_value, page_client, text_of
 from tests.factories import Actor, Factory
 from tests.test_attachments import HTML, PDF, PNG
@@ -163,7 +163,7 @@ async def test_treatment_and_comorbidity_rows_are_fetched_one_at_a_time(server: 
 
 async def _full_case_on_a_meeting(api: Factory) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     team = await api.team()
-    meeting = await meeting_of(api, team)
+    meeting = await api.board_meeting_soon(team)
     body = full_case()
     case = await case_placed_on(api, team, meeting, **{k: v for k, v in body.items() if k != "patient"})
     return team, meeting, case
@@ -183,6 +183,7 @@ async def test_the_clinical_summary_shows_on_the_recommendation_form_agenda_and_
     assert "HER2 positive (3+); Ki-67 30 %" in text_of(agenda_html)
 
     await recommend_all(api, team, case["id"])
+    await decide(api, team, meeting, case["id"])
     await draft_care_plan(pool, case["id"])
     document = await api.client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)
     assert document.status_code == 200

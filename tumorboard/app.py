@@ -16,10 +16,13 @@ from redis.asyncio import Redis
 from tumorboard import pages
 from tumorboard.attachments.controllers import AttachmentController, CaseAttachmentController
 from tumorboard.auth.controllers import AuthController, UserController
+from tumorboard.auth.oidc import OidcConfig, Provider
+from tumorboard.auth.sso_controllers import OidcTokenController
 from tumorboard.boards.controllers import BoardController
 from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
 from tumorboard.cases.controllers import CaseController
 from tumorboard.db import create_pool
+from tumorboard.decisions.controllers import DecisionController
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
 from tumorboard.meetings.controllers import (
@@ -49,10 +52,12 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 def create_app(settings: Settings) -> Litestar:
     """The web application for one PostgreSQL and one Redis."""
     assert settings.database_url and settings.redis_url, "create_app needs DATABASE_URL and REDIS_URL"
+    oidc_config = OidcConfig.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         app.state.settings = settings
+        app.state.oidc = Provider(oidc_config) if oidc_config else None
         app.state.pool = await create_pool(
             settings.database_url or "", min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
@@ -67,6 +72,7 @@ def create_app(settings: Settings) -> Litestar:
         path="/api/v1",
         route_handlers=[
             AuthController,
+            OidcTokenController,
             UserController,
             BoardController,
             MeetingController,
@@ -78,6 +84,7 @@ def create_app(settings: Settings) -> Litestar:
             CaseController,
             CaseAttachmentController,
             AttachmentController,
+            DecisionController,
             RecommendationController,
             CarePlanController,
             FollowUpReportController,

@@ -10,16 +10,18 @@ import msgspec
 
 from tumorboard import audit
 from tumorboard.attachments.content import EXTENSIONS, media_type_of
+from tumorboard.attachments.policy import can_attach
 from tumorboard.attachments.schemas import Attachment, AttachmentUpload
 from tumorboard.auth.schemas import User
+from tumorboard.cases.policy import CaseFacts
 from tumorboard.db import Record, fetch_all, queries
-from tumorboard.enums import CaseStatus, Role
-from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.enums import Role
+from tumorboard.errors import AccessDenied, InvalidInput, NotFound
+from tumorboard.policy import enforce
 
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 20 * MiB
 MAX_CASE_BYTES = 100 * MiB
-_CLOSED = (CaseStatus.FINALIZED, CaseStatus.WITHDRAWN)
 _SEE_CASE = "Only the case's presenter, its meeting's participants and coordinators may see it"
 
 
@@ -35,16 +37,6 @@ class UnsupportedFile(InvalidInput):
     status_code = 415
 
 
-def attaches_to(user: User, presenter_id: UUID) -> bool:
-    """Whether the user may attach documents to a case at all: its presenter and coordinators."""
-    return user.id == presenter_id or user.has_role(Role.COORDINATOR)
-
-
-def may_attach(user: User, presenter_id: UUID, status: str) -> bool:
-    """Whether the user may attach documents to a case now: one who attaches to it, while it is open."""
-    return attaches_to(user, presenter_id) and status not in _CLOSED
-
-
 async def add_attachment(
     conn: asyncpg.Connection, user: User, case_id: UUID, upload: AttachmentUpload
 ) -> Attachment:
@@ -52,15 +44,7 @@ async def add_attachment(
     case = await queries.attachments.lock_case_for_attachment(conn, case_id=case_id)
     if case is None:
         raise NotFound("No such case")
-    if not attaches_to(user, case["presenter_id"]):
-        raise AccessDenied(
-            "Only the case's presenter and coordinators may attach documents to it",
-            action="attach",
-            subject_type="case",
-            subject_id=case_id,
-        )
-    if case["status"] in _CLOSED:
-        raise Conflict(f"The case is {case['status']}; documents can no longer be attached to it")
+    enforce(can_attach(user, CaseFacts.of(case)), action="attach", subject_type="case", subject_id=case_id)
     size = len(upload.content)
     if size > MAX_FILE_BYTES:
         raise TooLarge("file", f"must be at most {MAX_FILE_BYTES // MiB} MiB")

@@ -127,8 +127,16 @@ class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise InvalidBody(errors)
 
 
+class Preparation(msgspec.Struct, kw_only=True, frozen=True):
+    """Which of the board's required disciplines have recommended on a case on a meeting, and which not."""
+
+    recommended: list[Discipline]
+    missing: list[Discipline]
+
+
 class Case(msgspec.Struct, kw_only=True, frozen=True):
-    """A case as its presenter, its meeting's participants and coordinators see it."""
+    """A case as its presenter, its meeting's participants and coordinators see it; `preparation`
+    while it is on a meeting and the board has not signed its plan."""
 
     id: UUID
     status: CaseStatus
@@ -150,6 +158,7 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     discussion_closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    preparation: Preparation | None = None
     prior_treatments: list[PriorTreatment] = []
     comorbidities: list[Comorbidity] = []
     treatment_started: bool | None = None

@@ -12,9 +12,11 @@ from litestar.response import Template
 
 from tumorboard.attachments import service
 from tumorboard.attachments.content import content_disposition
+from tumorboard.attachments.policy import can_attach
 from tumorboard.attachments.schemas import Attachment, AttachmentKind
 from tumorboard.attachments.upload import MAX_UPLOAD_BODY, read_upload
 from tumorboard.auth.schemas import User
+from tumorboard.cases.policy import CaseFacts
 from tumorboard.cases.schemas import Case
 from tumorboard.errors import DomainError, InvalidInput, NotFound
 from tumorboard.labels import label
@@ -36,7 +38,7 @@ async def documents_context(conn: asyncpg.Connection, user: User, case: Case) ->
     return {
         "attachments": await service.list_attachments(conn, user, case.id),
         "readiness": await get_case_readiness(conn, user, case.id),
-        "may_attach": service.may_attach(user, case.presenter_id, case.status),
+        "may_attach": bool(can_attach(user, CaseFacts.of(case))),
         "attachment_kinds": [(kind.value, label(kind.value)) for kind in AttachmentKind],
     }
 

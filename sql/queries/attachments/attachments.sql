@@ -1,7 +1,7 @@
 -- name: lock_case_for_attachment^
 -- Lock a case before attaching a document to it (uploads to one case queue here), with who may
 -- attach, its state and how many bytes its attachments already hold.
-SELECT c.id, c.status, c.presenter_id,
+SELECT c.id, c.status, c.presenter_id, c.meeting_id,
        (SELECT coalesce(sum(a.size), 0) FROM case_attachment a WHERE a.case_id = c.id)::bigint AS attached_bytes
 FROM patient_case c
 WHERE c.id = :case_id
