@@ -11,29 +11,38 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
+from arq import ArqRedis
+from arq import create_pool as create_arq_pool
+from arq.connections import RedisSettings
 
 from tests.factories import Factory
+from tests.isolated_stack import APP_ROLE
 from tumorboard.db import create_pool
 from tumorboard.embedded import embedded_services, free_port
 from tumorboard.migrate import migrate
 
+# Fixtures of single sign-on: a real OpenID Connect provider and a web server that signs in through it.
+pytest_plugins = ["tests.sso_support"]
+
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
-    "care_plan_pdf, care_plan, recommendation, patient_case, case_participant, patient, "
-    "meeting_participant, meeting, board, access_token, app_user, outbox"
+    "care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, "
+    "case_participant, patient, meeting_participant, meeting, board, access_token, user_identity, app_user, "
+    "outbox, assignment_pass"
 )
 
 
 @pytest.fixture(scope="session")
 def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A throwaway PostgreSQL and Redis for the whole run, migrated."""
+    """A throwaway PostgreSQL and Redis for the whole run, migrated; the URL is the tables' owner's."""
     with embedded_services(tmp_path_factory.mktemp("services")) as (database_url, redis_url):
 
         async def apply() -> None:
             conn = await asyncpg.connect(database_url)
             try:
-                await migrate(conn)
+                await migrate(conn, app_role=APP_ROLE)
             finally:
                 await conn.close()
 
@@ -42,14 +51,24 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
 
 @pytest.fixture(scope="session")
-def service_env(service_urls: tuple[str, str]) -> dict[str, str]:
-    """The environment for child processes of the service."""
-    database_url, redis_url = service_urls
+def app_database_url(service_urls: tuple[str, str]) -> str:
+    """The URL the service connects with: the app role, which owns nothing."""
+    return APP_ROLE.url(service_urls[0])
+
+
+@pytest.fixture(scope="session")
+def service_env(
+    service_urls: tuple[str, str], app_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The environment for child processes of the service: web servers and workers run as the app role
+    and share their metrics."""
+    _, redis_url = service_urls
     return {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_database_url,
         "REDIS_URL": redis_url,
         "TUMORBOARD_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics")),
     }
 
 
@@ -134,6 +153,18 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
         return
     pool: asyncpg.Pool = request.getfixturevalue("pool")
     await pool.execute(f"TRUNCATE {_TABLES} CASCADE")
+
+
+@pytest.fixture
+async def arq_redis(service_urls: tuple[str, str]) -> AsyncIterator[ArqRedis]:
+    """An arq connection to the session's Redis, as the workers use it."""
+    redis = await create_arq_pool(
+        RedisSettings.from_dsn(service_urls[1]),
+        job_serializer=msgspec.msgpack.encode,
+        job_deserializer=msgspec.msgpack.decode,
+    )
+    yield redis
+    await redis.aclose()
 
 
 @pytest.fixture

@@ -147,3 +147,21 @@ async def test_the_worker_adds_the_coming_months(pool: asyncpg.Pool) -> None:
             assert await conn.fetchval(
                 "SELECT to_regclass($1) IS NOT NULL", f"audit_event_{year}_{month:02d}"
             )
+
+
+async def test_the_service_role_adds_partitions_it_may_then_only_append_to(app_database_url: str) -> None:
+    conn = await asyncpg.connect(app_database_url)
+    try:
+        assert await conn.fetchval("SELECT audit_event_add_partitions('2097-01-01', '2097-01-31')") == 1
+        await conn.execute(
+            "INSERT INTO audit_event (occurred_at, action, subject_type, outcome)"
+            " VALUES ('2097-01-15 00:00+00', 'read', 'case', 'allowed')"
+        )
+        assert await conn.fetchval("SELECT count(*) FROM audit_event_2097_01") == 1
+        for statement in ("DELETE FROM audit_event_2097_01", "TRUNCATE audit_event_2097_01"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("CREATE TABLE audit_event_2096_01 PARTITION OF audit_event DEFAULT")
+    finally:
+        await conn.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +10,19 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 SQL_DIR = PROJECT_ROOT / "sql"
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads from its environment."""
 
+    # What web and worker processes connect with: the app role when TUMORBOARD_APP_DATABASE_URL is set.
     database_url: str | None = None
+    # DATABASE_URL: the owner of the tables, which `tumorboard migrate` connects as.
+    owner_database_url: str | None = None
+    # TUMORBOARD_APP_DATABASE_URL: the role (and password) migrate creates and grants for the service.
+    app_database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "tumorboard")
     token_ttl_hours: int = 12
@@ -38,6 +43,17 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    # Single sign-on with OpenID Connect: on when the issuer and client id are set (see docs/security.md).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provider_name: str = "single sign-on"
+    oidc_scopes: str = "openid email profile"
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: str = ""
+    oidc_provision_users: bool = True
+    # Where web and worker processes of one host share their metrics (unset: each process alone).
+    metrics_dir: Path | None = None
     # Tests only: seconds a consolidation waits before committing, so a test can kill its worker.
     test_consolidation_delay: float = 0.0
 
@@ -45,8 +61,11 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read the settings from the process environment."""
         env = os.environ
+        app_database_url = env.get("TUMORBOARD_APP_DATABASE_URL") or None
         return cls(
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=app_database_url or env.get("DATABASE_URL") or None,
+            owner_database_url=env.get("DATABASE_URL") or None,
+            app_database_url=app_database_url,
             redis_url=env.get("REDIS_URL") or None,
             data_dir=Path(env.get("TUMORBOARD_DATA_DIR") or cls().data_dir),
             token_ttl_hours=int(env.get("TUMORBOARD_TOKEN_TTL_HOURS", "12")),
@@ -66,6 +85,15 @@ class Settings:
             smtp_username=env.get("TUMORBOARD_SMTP_USERNAME") or None,
             smtp_password=env.get("TUMORBOARD_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
+            oidc_issuer=env.get("TUMORBOARD_OIDC_ISSUER") or None,
+            oidc_client_id=env.get("TUMORBOARD_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("TUMORBOARD_OIDC_CLIENT_SECRET") or None,
+            oidc_provider_name=env.get("TUMORBOARD_OIDC_PROVIDER_NAME") or "single sign-on",
+            oidc_scopes=env.get("TUMORBOARD_OIDC_SCOPES") or "openid email profile",
+            oidc_groups_claim=env.get("TUMORBOARD_OIDC_GROUPS_CLAIM") or "groups",
+            oidc_group_map=env.get("TUMORBOARD_OIDC_GROUP_MAP") or "",
+            oidc_provision_users=env.get("TUMORBOARD_OIDC_PROVISION_USERS", "1") == "1",
+            metrics_dir=Path(env[METRICS_DIR_VARIABLE]) if env.get(METRICS_DIR_VARIABLE) else None,
             test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
 
@@ -76,8 +104,8 @@ def current_settings() -> Settings:
     return Settings.from_env()
 
 
-def configure_logging(level: str) -> None:
-    """One log format for every process; chatty libraries only warn."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("weasyprint", "fontTools"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+def share_metrics_dir(path: Path) -> None:
+    """Make this process and the processes it starts keep their metrics in one folder
+    (prometheus-client's multiprocess mode reads PROMETHEUS_MULTIPROC_DIR itself)."""
+    os.environ[METRICS_DIR_VARIABLE] = str(path)
+    current_settings.cache_clear()

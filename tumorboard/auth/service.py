@@ -70,6 +70,14 @@ async def authenticate(conn: asyncpg.Connection, email: str, password: str) -> U
     return row["id"]
 
 
+async def reauthenticate(conn: asyncpg.Connection, user: User, password: str) -> None:
+    """Check a signed-in user's password again (before a signature); a wrong one is refused and
+    audited like a failed sign-in."""
+    row = await queries.auth.get_login(conn, email=user.email)
+    if not await verify_password(row["password_hash"] if row else None, password) or row is None:
+        raise NotAuthenticated("The password is not correct", audit=AuditNote("sign_in", "user", user.id))
+
+
 async def issue_token(conn: asyncpg.Connection, user_id: UUID, kind: str, ttl: timedelta) -> Token:
     """A new opaque token for the user; only its hash is stored."""
     token = secrets.token_urlsafe(32)

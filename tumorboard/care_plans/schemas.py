@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from tumorboard.validation import Text, safe_message
+from tumorboard.validation import Name, Text, safe_message
 
 
 class PlanPatient(msgspec.Struct, kw_only=True, frozen=True):
@@ -26,22 +26,35 @@ class PlanPatient(msgspec.Struct, kw_only=True, frozen=True):
     sex: str
 
 
+class PlanCode(msgspec.Struct, kw_only=True, frozen=True):
+    """A code with its term (ICD-O-3 topography or morphology)."""
+
+    code: str
+    display: str | None = None
+
+
 class PlanDiagnosis(msgspec.Struct, kw_only=True, frozen=True):
     """The diagnosis as coded on the case."""
 
     code: str
     system: str
     display: str
+    diagnosed_on: date | None = None
+    laterality: str | None = None
+    topography: PlanCode | None = None
+    morphology: PlanCode | None = None
 
 
 class PlanStage(msgspec.Struct, kw_only=True, frozen=True):
-    """AJCC TNM stage."""
+    """TNM stage with its type (clinical, pathological, post-therapy) and edition."""
 
     system: str
     t: str
     n: str
     m: str
     group: str
+    edition: int | None = None
+    type: str | None = None
 
 
 class PlanBiomarker(msgspec.Struct, kw_only=True, frozen=True):
@@ -49,6 +62,26 @@ class PlanBiomarker(msgspec.Struct, kw_only=True, frozen=True):
 
     name: str
     value: str
+    loinc: str | None = None
+    unit: str | None = None
+    tested_on: date | None = None
+    method: str | None = None
+
+
+class PlanPriorTreatment(msgspec.Struct, kw_only=True, frozen=True):
+    """A treatment the patient had before the board."""
+
+    modality: str
+    description: str | None = None
+    started_on: date | None = None
+    ended_on: date | None = None
+
+
+class PlanComorbidity(msgspec.Struct, kw_only=True, frozen=True):
+    """Another condition of the patient."""
+
+    name: str
+    code: str | None = None
 
 
 class PlanParticipant(msgspec.Struct, kw_only=True, frozen=True):
@@ -115,6 +148,38 @@ class PlanProposal(msgspec.Struct, kw_only=True, frozen=True):
     supporters: list[str]
 
 
+class PlanDecision(msgspec.Struct, kw_only=True, frozen=True):
+    """The board's decision as the chair recorded it (the revision the version is built from)."""
+
+    id: UUID
+    revision: int
+    outcome: str
+    intent: str
+    modalities: list[str]
+    summary: str
+    rationale: str | None = None
+    guideline: PlanGuideline | None = None
+    trial_status: str | None = None
+    trial_id: str | None = None
+    stage_discussed: bool | None = None
+    quorum_override: str | None = None
+    decided_by_name: str
+    decided_at: datetime
+
+
+class PlanDifferingView(msgspec.Struct, kw_only=True, frozen=True):
+    """A recommendation that does not propose the decided intent and modalities, in its author's words."""
+
+    recommendation_id: UUID
+    discipline: str
+    author_name: str
+    version: int
+    intent: str
+    modalities: list[str]
+    summary: str
+    rationale: str | None = None
+
+
 class PlanAmendment(msgspec.Struct, kw_only=True, frozen=True):
     """The signed version an amendment replaces, and why the chair reopened it."""
 
@@ -148,6 +213,11 @@ class CarePlanContent(msgspec.Struct, kw_only=True, frozen=True):
     absent_disciplines: list[str] = []
     trial_ids: list[str] = []
     amendment: PlanAmendment | None = None
+    decision: PlanDecision | None = None  # versions built before board decisions were recorded have none
+    differing_views: list[PlanDifferingView] = []
+    prior_treatments: list[PlanPriorTreatment] = []
+    comorbidities: list[PlanComorbidity] = []
+    treatment_started: bool | None = None
 
 
 class CarePlanSignature(msgspec.Struct, kw_only=True, frozen=True):
@@ -201,6 +271,8 @@ class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
     trial_ids: list[str] = []
     replaces_version: int | None = None
     amendment_reason: str | None = None
+    decision: PlanDecision | None = None
+    differing_views: list[PlanDifferingView] = []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,8 +280,10 @@ class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SignatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Optional body of POST /cases/{id}/care-plan/sign: the version the chair read."""
+    """Body of POST /cases/{id}/care-plan/sign: the chair's password (signing re-authenticates) and,
+    optionally, the version the chair read."""
 
+    password: Name
     version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 

@@ -11,19 +11,23 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from tumorboard.pages.admin import AdminPages
+from tumorboard.pages.attachments import AttachmentPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
 from tumorboard.pages.care_plans import CarePlanPages
 from tumorboard.pages.case_form import CaseFormPages
 from tumorboard.pages.cases import CasePages
 from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
+from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.security import csrf_config
+from tumorboard.pages.sso import SingleSignOnPages
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -31,9 +35,12 @@ pages = Router(
     path="/",
     route_handlers=[
         SignInPages,
+        SingleSignOnPages,
         HomePage,
         CaseFormPages,
         CasePages,
+        AttachmentPages,
+        DecisionPages,
         RecommendationPages,
         CarePlanPages,
         MeetingPages,
@@ -41,6 +48,7 @@ pages = Router(
         LivePages,
         BoardPages,
         AdminPages,
+        DeadJobPages,
     ],
     dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from tumorboard import audit
 from tumorboard.auth.service import SESSION, authenticate, issue_token, revoke_token
 from tumorboard.errors import NotAuthenticated
-from tumorboard.pages.common import done, page, safe_next
+from tumorboard.pages.common import SSO_SIGNED_OUT_PATH, began_at_provider, done, page, safe_next
 from tumorboard.pages.forms import text
 from tumorboard.pages.security import posted_from_this_site
 from tumorboard.settings import Settings
@@ -85,6 +85,9 @@ class SignInPages(Controller):
         """End the session."""
         if cookie := request.cookies.get(SESSION_COOKIE):
             await revoke_token(conn, cookie)
-        response = done(request, "/login", "You have signed out.")
+        if began_at_provider(request):  # continue at the identity provider, which signs out there too
+            response: Response[Any] = Redirect(SSO_SIGNED_OUT_PATH, status_code=303)
+        else:
+            response = done(request, "/login", "You have signed out.")
         response.set_cookie(session_cookie(state.settings, "", 0))
         return response

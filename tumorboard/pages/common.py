@@ -35,6 +35,9 @@ ERROR_TEMPLATE = "pages/error.html"
 # caught: they reach the request's transaction, which rolls back and audits them, then an error page.
 FORM_REFUSALS = (InvalidBody, InvalidInput, Conflict, NotReady)
 NO_STORE = {"Cache-Control": "no-store"}
+# Marks a browser session that began at the identity provider: signing out then continues there.
+SSO_SESSION_COOKIE = "tumorboard_sso"
+SSO_SIGNED_OUT_PATH = "/auth/oidc/signed-out"
 
 
 class SignInRequired(Exception):
@@ -113,6 +116,11 @@ def form_error(refused: DomainError) -> str:
     return refused.detail
 
 
+def began_at_provider(request: Request[Any, Any, Any]) -> bool:
+    """Whether this browser's session started at the identity provider (single sign-on)."""
+    return request.cookies.get(SSO_SESSION_COOKIE) == "1" and request.app.state.oidc is not None
+
+
 def safe_next(target: str | None) -> str:
     """A local path to return to after signing in; anything else goes home."""
     if not target:
@@ -172,6 +180,11 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _error_page(request, exc.status_code, "Error", str(exc.detail))
 
 
+def unreadable_form_page(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A form whose text fields are not text (a binary part sent without a file name)."""
+    return _error_page(request, 400, "Not possible", "The form could not be read. Go back and try again.")
+
+
 def internal_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """An unexpected failure: logged by type and code location only, since messages may hold data."""
     where = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
@@ -184,5 +197,6 @@ EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any]
     DomainError: domain_error_page,
     HTTPException: http_error_page,
     ValidationException: http_error_page,  # the app maps it to JSON; the most specific handler wins
+    UnicodeDecodeError: unreadable_form_page,  # raised while reading a multipart form (litestar)
     Exception: internal_error_page,
 }

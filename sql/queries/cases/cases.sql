@@ -11,9 +11,11 @@ WITH patient_row AS (
 ), new_case AS (
     INSERT INTO patient_case (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
-        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint)
+        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
+        prior_treatments, comorbidities, treatment_started)
     SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
-           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint
+           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
+           :prior_treatments, :comorbidities, :treatment_started
     FROM patient_row
     WHERE same_patient
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
@@ -22,7 +24,7 @@ WITH patient_row AS (
     INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
     SELECT :presenter_id, 'create', 'case', id, 'allowed' FROM new_case
 ), job_row AS (
-    INSERT INTO outbox (job, subject_id) SELECT :job, id FROM new_case
+    INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
 SELECT patient_row.same_patient, new_case.id, new_case.created_at, new_case.updated_at
 FROM patient_row
@@ -39,6 +41,11 @@ WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started,
+       (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
+        WHERE m.id = c.meeting_id) AS required_disciplines,
+       (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
+        WHERE r.case_id = c.id) AS recommended_disciplines,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
@@ -51,6 +58,11 @@ WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+           c.prior_treatments, c.comorbidities, c.treatment_started,
+           (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
+            WHERE m.id = c.meeting_id) AS required_disciplines,
+           (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
+            WHERE r.case_id = c.id) AS recommended_disciplines,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
            case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
     FROM patient_case c
@@ -80,6 +92,7 @@ FOR UPDATE;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
 FROM (
     SELECT 'everyone', :user_id::uuid, id, created_at FROM patient_case
@@ -117,28 +130,7 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
        set_config('jit', 'off', true),
        set_config('statement_timeout', (:timeout_ms::integer)::text, true);
 
--- name: withdraw_case!
--- The presenter withdraws a case; it leaves its meeting's count.
-UPDATE patient_case SET status = 'withdrawn', updated_at = now() WHERE id = :id;
-
--- name: mark_case_discussed!
--- Discussion is over: record which required disciplines did not recommend.
-UPDATE patient_case
-SET status = 'discussed', absent_disciplines = :absent_disciplines,
-    discussion_closed_at = CASE WHEN :closed_by_chair THEN now() END, updated_at = now()
-WHERE id = :id AND status = 'scheduled';
-
--- name: mark_case_finalized!
--- The chair signed the care plan.
-UPDATE patient_case SET status = 'finalized', updated_at = now() WHERE id = :id AND status = 'discussed';
-
--- name: get_required_disciplines$
--- The disciplines the board of a case's meeting requires.
-SELECT b.required_disciplines
-FROM meeting m
-JOIN board b ON b.id = m.board_id
-WHERE m.id = :meeting_id;
-
--- name: list_recommended_disciplines$
--- The disciplines that have recommended on a case.
-SELECT coalesce(array_agg(DISTINCT discipline), '{}') FROM recommendation WHERE case_id = :case_id;
+-- name: change_case_status!
+-- One case's step along the lifecycle (from and to come from tumorboard.cases.lifecycle).
+UPDATE patient_case SET status = :to_status, updated_at = now()
+WHERE id = :id AND status = ANY (:from_statuses::text[]);

@@ -10,6 +10,16 @@ SELECT disease_site FROM patient_case WHERE id = :id AND status = 'submitted';
 -- The disease sites that have cases waiting for a meeting.
 SELECT coalesce(array_agg(DISTINCT disease_site), '{}') FROM patient_case WHERE status = 'submitted';
 
+-- name: list_waiting_sites_of$
+-- The disease sites of those of some cases that still wait for a meeting.
+SELECT coalesce(array_agg(DISTINCT disease_site), '{}')
+FROM patient_case
+WHERE id = ANY (:ids::uuid[]) AND status = 'submitted';
+
+-- name: get_meeting_sites$
+-- The disease sites of a meeting's board (NULL when there is no such meeting).
+SELECT b.disease_sites FROM meeting m JOIN board b ON b.id = m.board_id WHERE m.id = :id;
+
 -- name: lock_assignment_sites$
 -- Serialise assignment passes over the same sites (transaction-scoped advisory lock).
 SELECT pg_advisory_xact_lock(hashtextextended('assignment:' || :key, 0)) IS NOT NULL;
@@ -23,9 +33,14 @@ SELECT pg_try_advisory_xact_lock(hashtextextended('assignment:' || :key, 0));
 INSERT INTO assignment_pass (group_key, started_at) VALUES (:key, clock_timestamp())
 ON CONFLICT (group_key) DO UPDATE SET started_at = EXCLUDED.started_at;
 
--- name: get_assignment_pass_start$
--- When the last committed pass over a group began.
-SELECT started_at FROM assignment_pass WHERE group_key = :key;
+-- name: get_assignment_pass^
+-- When the last committed full pass over a group began, and the digest of the meetings as the
+-- last pass (full or not) left them.
+SELECT started_at, meetings_digest FROM assignment_pass WHERE group_key = :key;
+
+-- name: record_assignment_digest!
+-- Remember, under the group's lock, the digest of its meetings as this pass leaves them.
+UPDATE assignment_pass SET meetings_digest = :digest WHERE group_key = :key;
 
 -- name: get_wall_clock$
 -- The database's clock now (not the transaction's start).
@@ -36,7 +51,8 @@ SELECT clock_timestamp();
 SELECT now();
 
 -- name: lock_waiting_cases
--- Waiting cases of some disease sites in priority order, locked, with any deferral not yet settled.
+-- Waiting cases of some disease sites in priority order (urgent first, then those a board returned,
+-- then by discuss-by date and age), locked, with any deferral not yet settled.
 SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
        d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
        db.time_zone AS deferred_from_time_zone
@@ -50,8 +66,29 @@ LEFT JOIN LATERAL (
 LEFT JOIN meeting dm ON dm.id = d.meeting_id
 LEFT JOIN board db ON db.id = dm.board_id
 WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
-ORDER BY c.urgency = 'urgent' DESC, c.discuss_by NULLS LAST, c.created_at, c.id
+ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id
 LIMIT :limit
+FOR UPDATE OF c;
+
+-- name: lock_cases_to_assign
+-- The waiting cases of some disease sites that no pass has looked at yet (no note), and those of
+-- some cases that still wait, in priority order, locked, with any deferral not yet settled (the
+-- same shape as lock_waiting_cases).
+SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
+       d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
+       db.time_zone AS deferred_from_time_zone
+FROM patient_case c
+LEFT JOIN LATERAL (
+    SELECT meeting_id, missing_items FROM agenda_deferral
+    WHERE case_id = c.id AND placed_on_meeting_id IS NULL
+    ORDER BY deferred_at DESC
+    LIMIT 1
+) d ON true
+LEFT JOIN meeting dm ON dm.id = d.meeting_id
+LEFT JOIN board db ON db.id = dm.board_id
+WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
+  AND (c.assignment_note IS NULL OR c.id = ANY (:ids::uuid[]))
+ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id
 FOR UPDATE OF c;
 
 -- name: lock_upcoming_meetings
@@ -72,9 +109,9 @@ FOR UPDATE OF m;
 -- name: place_cases!
 -- Put waiting cases on meetings in one statement (the trigger counts them against capacity).
 UPDATE patient_case c
-SET meeting_id = p.meeting_id, status = 'scheduled', assignment_note = p.note, updated_at = now()
+SET meeting_id = p.meeting_id, status = :to_status, assignment_note = p.note, updated_at = now()
 FROM unnest(:ids::uuid[], :meeting_ids::uuid[], :notes::text[]) AS p (id, meeting_id, note)
-WHERE c.id = p.id AND c.status = 'submitted';
+WHERE c.id = p.id AND c.status = ANY (:from_statuses::text[]);
 
 -- name: note_waiting_cases!
 -- Say why waiting cases have no meeting yet (rows whose note is unchanged are not touched).
@@ -130,5 +167,5 @@ FOR UPDATE OF m;
 -- name: place_case_by_hand!
 -- Put a case on the meeting a coordinator chose.
 UPDATE patient_case
-SET meeting_id = :meeting_id, status = 'scheduled', assignment_note = :note, updated_at = now()
-WHERE id = :id;
+SET meeting_id = :meeting_id, status = :to_status, assignment_note = :note, updated_at = now()
+WHERE id = :id AND status = ANY (:from_statuses::text[]);

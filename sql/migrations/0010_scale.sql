@@ -184,23 +184,27 @@ FOR EACH STATEMENT EXECUTE FUNCTION case_participant_follow_participants();
 -- and its indexes, and old months can be archived or dropped whole. The table is rebuilt from
 -- whatever columns, indexes and triggers it has by now (other migrations add to it), rows kept.
 CREATE FUNCTION audit_event_add_partitions(first_month date, last_month date) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- The service's role may not create tables: this runs as the owner of the audit trail, on names
+-- qualified with its schema (never a temporary table of the caller's).
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
+    here text := current_schema();
     month date := date_trunc('month', first_month);
     partition text;
     created integer := 0;
 BEGIN
     WHILE month <= last_month LOOP
         partition := 'audit_event_' || to_char(month, 'YYYY_MM');
-        IF to_regclass(partition) IS NULL THEN
+        IF to_regclass(format('%I.%I', here, partition)) IS NULL THEN
             BEGIN
                 EXECUTE format(
-                    'CREATE TABLE %I PARTITION OF audit_event FOR VALUES FROM (%L) TO (%L)',
-                    partition, month::timestamp AT TIME ZONE 'UTC',
+                    'CREATE TABLE %I.%I PARTITION OF %I.audit_event FOR VALUES FROM (%L) TO (%L)',
+                    here, partition, here, month::timestamp AT TIME ZONE 'UTC',
                     (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
                 EXECUTE format(
-                    'CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %I'
-                    ' FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()', partition);
+                    'CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %I.%I'
+                    ' FOR EACH STATEMENT EXECUTE FUNCTION %I.audit_event_append_only()', here, partition, here);
                 created := created + 1;
             EXCEPTION WHEN check_violation THEN
                 -- Rows of this month already sit in the default partition: they stay there.
