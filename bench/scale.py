@@ -45,6 +45,7 @@ from bench.scale_plans import plans
 from bench.scale_workload import OPERATIONS, Operation, Workload
 from tumorboard import outbox
 from tumorboard.db import create_pool as create_db_pool
+from tumorboard.db_roles import AppRole
 from tumorboard.embedded import free_port
 from tumorboard.meetings.assignment import assign_waiting_cases
 from tumorboard.migrate import migrate
@@ -60,11 +61,12 @@ WARMUP = 20  # requests per operation and size not counted
 
 @dataclass
 class Service:
-    """One database with its web process and worker."""
+    """One database with its web process and worker (which connect as the app role, as in production)."""
 
     cases: int
     database_url: str
     redis_url: str
+    app_role: AppRole
     web_pid: int = 0
     worker_pid: int = 0
     port: int = 0
@@ -277,7 +279,7 @@ async def _generate(service: Service, clock: datetime) -> dict[str, Any]:
     """Migrate an empty database and generate the network with `service.cases` cases."""
     conn = await asyncpg.connect(service.database_url)
     try:
-        await migrate(conn)
+        await migrate(conn, app_role=service.app_role)
         if await conn.fetchval("SELECT count(*) FROM patient_case"):
             raise BenchError("the database is not empty: point DATABASE_URL at a throwaway database")
         await conn.execute("SET maintenance_work_mem = '512MB'; SET work_mem = '64MB'")
@@ -326,7 +328,12 @@ async def _second_database(database_url: str, name: str) -> str:
 
 def _start(children: Children, service: Service, name: str) -> None:
     """`tumorboard serve` and `tumorboard worker` on the service's database; returns once both are ready."""
-    env = {**os.environ, "DATABASE_URL": service.database_url, "REDIS_URL": service.redis_url}
+    env = {
+        **os.environ,
+        "DATABASE_URL": service.app_role.url(service.database_url),
+        "REDIS_URL": service.redis_url,
+    }
+    env.pop("TUMORBOARD_APP_DATABASE_URL", None)
     cli = [sys.executable, "-m", "tumorboard.cli"]
     service.port = free_port()
     quiet = {**env, "TUMORBOARD_LOG_LEVEL": "WARNING"}
@@ -399,8 +406,9 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     try:
         with services(folder) as (database_url, redis_url):
             small_url = asyncio.run(_second_database(database_url, "tumorboard_scale_small"))
-            small = Service(args.small, small_url, redis_url.rsplit("/", 1)[0] + "/1")
-            large = Service(args.large, database_url, redis_url)
+            role = AppRole.generated()
+            small = Service(args.small, small_url, redis_url.rsplit("/", 1)[0] + "/1", role)
+            large = Service(args.large, database_url, redis_url, role)
             for service in (small, large):
                 print(f"generating {service.cases:,} cases", flush=True)
                 result["data"][service.cases] = asyncio.run(_generate(service, clock))
