@@ -10,7 +10,8 @@ in SQL the same regional network in both (bench/scale_data.py: 40 boards, 3,000 
 five weeks in one (10,000 cases), ten years in the other (1,000,000 cases). It starts a
 `tumorboard serve` and a `tumorboard worker` on each, then measures every operation of
 bench/scale_workload.py one request at a time, alternating between the two services request by
-request, so that both sizes share whatever else the machine is doing. Targets: every p50 and p99
+request, so that both sizes share whatever else the machine is doing; a list asks both for the
+page the small one fills (the newest cases are the same in both). Targets: every p50 and p99
 at 1M within 1.5x of its figure at 10k, every list and search p50 under 10 ms, and the web process
 and the worker of the large service each under 300 MB peak RSS. Also writes the plans of the case
 list queries at 1M. Results: bench/results/scale.json; docs/benchmarks.md explains them.
