@@ -170,7 +170,9 @@ class CasePages(Controller):
             role=role,
             recommendations=recommendations,
             own=own,
-            timeline=[(e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case_id)],
+            timeline=[
+                (e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case_id, case.created_at)
+            ],
             care_plan=await work.latest_care_plan(conn, case_id),
             steps=STEPS,
             decisions=decisions,
