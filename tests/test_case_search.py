@@ -128,6 +128,7 @@ async def test_bad_search_input_gets_a_clear_400_and_literal_text_stays_literal(
     assert await _found(api, presenter, q="h_ra") == []  # not "h", any one character, "ra"
     assert await _found(api, presenter, q="'; DROP TABLE patient_case; --") == []
     assert len(await _found(api, presenter)) == 1
+    assert len(await _found(api, presenter, q="   ")) == 1  # a blank search is no search
 
 
 async def test_a_search_that_cannot_finish_in_time_is_refused_not_left_running(

@@ -71,13 +71,14 @@ def query_words(q: str) -> list[str]:
 
 
 def query_parameters(search: CaseSearch, time_zone: str) -> dict[str, Any]:
-    """The list query's search parameters: the words searched (None for no search text), and the
-    submission days as the instants that bound them in `time_zone`."""
+    """The list query's search parameters: the words searched (None for a blank or no search text),
+    and the submission days as the instants that bound them in `time_zone`."""
     if search.submitted_from and search.submitted_to and search.submitted_from > search.submitted_to:
         raise InvalidInput("from", "must not be after to")
     zone = ZoneInfo(time_zone)
+    words = query_words(search.q) if search.q else []
     return {
-        "words": " ".join(query_words(search.q)) if search.q else None,
+        "words": " ".join(words) or None,
         "disease_site": search.disease_site,
         "board_id": search.board_id,
         "submitted_from": _day_start(search.submitted_from, zone),
