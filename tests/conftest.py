@@ -21,7 +21,7 @@ from tumorboard.migrate import migrate
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
     "care_plan_pdf, care_plan, recommendation, patient_case, patient, meeting_participant, meeting, "
-    "board, access_token, app_user, outbox"
+    "board, access_token, app_user, outbox, sign_in_failure, sign_in_lock, live_stream"
 )
 
 

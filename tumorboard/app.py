@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -14,7 +16,9 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from tumorboard import pages
+from tumorboard.audit_trail.controllers import AuditController
 from tumorboard.auth.controllers import AuthController, UserController
+from tumorboard.auth.token_cache import token_cache
 from tumorboard.boards.controllers import BoardController
 from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
 from tumorboard.cases.controllers import CaseController
@@ -33,10 +37,14 @@ from tumorboard.notifications.controllers import NotificationController
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
+    DATABASE_DOWN,
     add_security_headers,
+    audit_context_middleware,
+    database_down_handler,
     domain_error_handler,
     http_error_handler,
     internal_error_handler,
+    provide_credential,
     provide_transaction,
     provide_user,
     validation_error_handler,
@@ -56,9 +64,13 @@ def create_app(settings: Settings) -> Litestar:
             settings.database_url or "", min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.redis = Redis.from_url(settings.redis_url or "", socket_timeout=2)
+        revocations = asyncio.create_task(token_cache.listen(settings.database_url or ""))
         try:
             yield
         finally:
+            revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await revocations
             await app.state.redis.aclose()
             await app.state.pool.close()
 
@@ -79,13 +91,20 @@ def create_app(settings: Settings) -> Litestar:
             CarePlanController,
             FollowUpReportController,
             NotificationController,
+            AuditController,
         ],
     )
     return Litestar(
         route_handlers=[api, live, ready, *pages.ROUTES],
         lifespan=[lifespan],
-        dependencies={"conn": Provide(provide_transaction), "user": Provide(provide_user)},
+        dependencies={
+            "conn": Provide(provide_transaction),
+            "credential": Provide(provide_credential),
+            "user": Provide(provide_user),
+        },
+        middleware=[audit_context_middleware],
         exception_handlers={
+            **dict.fromkeys(DATABASE_DOWN, database_down_handler),
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,

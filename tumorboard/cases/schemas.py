@@ -94,6 +94,8 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     discussion_closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # Coordinators only: the MRN is recorded with other patient details than this case's.
+    patient_mismatch: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class CasePage(msgspec.Struct, kw_only=True, frozen=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -12,8 +13,8 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from tumorboard import audit
-from tumorboard.auth.service import SESSION, authenticate, issue_token, revoke_token
-from tumorboard.errors import NotAuthenticated
+from tumorboard.auth.service import SESSION, revoke_token, sign_in, sign_out
+from tumorboard.errors import NotAuthenticated, TooManyAttempts
 from tumorboard.pages.common import done, page, safe_next
 from tumorboard.pages.forms import text
 from tumorboard.pages.security import posted_from_this_site
@@ -35,6 +36,13 @@ def session_cookie(settings: Settings, value: str, max_age: int | None = None) -
         secure=settings.secure_cookies,
         path="/",
     )
+
+
+def _refusal_message(refused: NotAuthenticated | TooManyAttempts) -> str:
+    if isinstance(refused, TooManyAttempts):
+        minutes = math.ceil((refused.retry_after or 60) / 60)
+        return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    return "Invalid email or password."
 
 
 class SignInPages(Controller):
@@ -60,23 +68,32 @@ class SignInPages(Controller):
         form = await request.form()
         email, next_page = text(form, "email")[:MAX_CREDENTIAL], safe_next(text(form, "next"))
         if not posted_from_this_site(request):
+            await audit.record_request_refusal(conn, 403)
             error = "Sign in from this site's own sign-in page."
             return page(request, LOGIN_TEMPLATE, status_code=403, error=error, email="", next_page="/")
-        password = form.get("password", "")
+        password = str(form.get("password", ""))[:MAX_CREDENTIAL]
+        idle = timedelta(minutes=settings.session_idle_minutes)
         try:
-            user_id = await authenticate(conn, email, str(password)[:MAX_CREDENTIAL])
-        except NotAuthenticated as refused:
-            if refused.audit:
-                await audit.record_refusal(conn, None, refused.audit)
-            error = "Invalid email or password."
-            return page(
-                request, LOGIN_TEMPLATE, status_code=401, error=error, email=email, next_page=next_page
+            token = await sign_in(
+                conn, email, password, SESSION, idle, timedelta(hours=settings.session_max_hours)
             )
+        except (NotAuthenticated, TooManyAttempts) as refused:
+            # Shown, not raised: the failure's count and audit row commit with the request.
+            response = page(
+                request,
+                LOGIN_TEMPLATE,
+                status_code=refused.status_code,
+                error=_refusal_message(refused),
+                email=email,
+                next_page=next_page,
+            )
+            if refused.retry_after is not None:
+                response.headers["Retry-After"] = str(refused.retry_after)
+            return response
         if previous := request.cookies.get(SESSION_COOKIE):
             await revoke_token(conn, previous)  # a sign-in always starts a fresh session
-        idle = timedelta(minutes=settings.session_idle_minutes)
-        token = await issue_token(conn, user_id, SESSION, idle)
-        return Redirect(next_page, status_code=303, cookies=[session_cookie(settings, token.access_token)])
+        target = "/account/password" if token.password_change_required else next_page
+        return Redirect(target, status_code=303, cookies=[session_cookie(settings, token.access_token)])
 
     @post("/logout", status_code=303)
     async def logout(
@@ -84,7 +101,7 @@ class SignInPages(Controller):
     ) -> Response[Any]:
         """End the session."""
         if cookie := request.cookies.get(SESSION_COOKIE):
-            await revoke_token(conn, cookie)
+            await sign_out(conn, cookie)
         response = done(request, "/login", "You have signed out.")
         response.set_cookie(session_cookie(state.settings, "", 0))
         return response

@@ -42,7 +42,7 @@ async def provide_live_user(request: Request[Any, Any, Any], conn: asyncpg.Conne
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated("Sign in first")
-    user = await resolve_token(conn, cookie, SESSION)
+    user = (await resolve_token(conn, cookie, SESSION)).user
     request.state.user_id = user.id
     return user
 

@@ -1,0 +1,2 @@
+-- Reserved for the board decisions migration, which takes this number.
+SELECT 1;
