@@ -40,6 +40,7 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    smtp_ca_file: str | None = None
     # Tests only: seconds a consolidation waits before committing, so a test can kill its worker.
     test_consolidation_delay: float = 0.0
 
@@ -72,6 +73,7 @@ class Settings:
             smtp_username=env.get("TUMORBOARD_SMTP_USERNAME") or None,
             smtp_password=env.get("TUMORBOARD_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
+            smtp_ca_file=env.get("TUMORBOARD_SMTP_CA_FILE") or None,
             test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
 

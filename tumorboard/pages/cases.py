@@ -103,7 +103,7 @@ class CasePages(Controller):
         )
         move_to = []
         if movable:
-            coming = await list_meetings(conn, None, datetime.now(UTC), None, MOVE_CHOICES, None)
+            coming = await list_meetings(conn, user, None, datetime.now(UTC), None, MOVE_CHOICES, None)
             move_to = [m for m in coming.items if m.status == "scheduled" and m.id != case.meeting_id]
         recommended = {r.discipline for r in recommendations}
         return page(
