@@ -34,6 +34,7 @@ from tumorboard.meetings.controllers import (
     SeriesController,
 )
 from tumorboard.notifications.controllers import NotificationController
+from tumorboard.openapi_docs import RedocPage, SwaggerPage
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
@@ -116,7 +117,12 @@ def create_app(settings: Settings) -> Litestar:
             engine=JinjaTemplateEngine,
             engine_callback=lambda engine: pages.register_page_filters(engine.engine, settings),
         ),
-        openapi_config=OpenAPIConfig(title="Tumorboard", version="1.0.0", path="/api/v1/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Tumorboard",
+            version="1.0.0",
+            path="/api/v1/schema",
+            render_plugins=[SwaggerPage(), RedocPage()],
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=pages.csrf_config(settings),
         debug=False,

@@ -10,7 +10,9 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from tumorboard.pages.admin import AdminPages
+from tumorboard.pages.account import AccountPages
+from tumorboard.pages.admin import AdminPages, UserAccountPages
+from tumorboard.pages.audit import AuditPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
 from tumorboard.pages.care_plans import CarePlanPages
@@ -41,6 +43,9 @@ pages = Router(
         LivePages,
         BoardPages,
         AdminPages,
+        UserAccountPages,
+        AccountPages,
+        AuditPages,
     ],
     dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,

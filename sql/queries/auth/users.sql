@@ -51,3 +51,7 @@ FROM app_user
 WHERE (:after_name::text IS NULL OR (full_name, id) > (:after_name, :after_id::uuid))
 ORDER BY full_name, id
 LIMIT :limit;
+
+-- name: get_user_id_by_email$
+-- A user's id by email (active or not), for searching the audit trail by actor.
+SELECT id FROM app_user WHERE email = :email;
