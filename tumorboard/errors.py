@@ -71,6 +71,13 @@ class TooManyAttempts(DomainError):
         self.audit = audit
 
 
+class TooManyStreams(DomainError):
+    """The user already has as many live streams open as allowed."""
+
+    status_code = 429
+    retry_after = 60
+
+
 class PasswordChangeRequired(DomainError):
     """The caller must change their password before doing anything else."""
 

@@ -65,8 +65,6 @@ PASSWORD_CHANGE_ALLOWED = frozenset(
 DATABASE_DOWN: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.InterfaceError,
     ConnectionError,
     TimeoutError,
 )
@@ -212,16 +210,6 @@ async def provide_credential(
 async def provide_user(credential: Credential) -> User:
     """The caller (see provide_credential)."""
     return credential.user
-
-
-async def provide_page_user(
-    request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
-) -> User | None:
-    """The signed-in user of a page, or None (the page then redirects to the sign-in form)."""
-    try:
-        return (await provide_credential(request, conn, state)).user
-    except NotAuthenticated:
-        return None
 
 
 async def read_json(request: Request[Any, Any, Any], into: type[T]) -> T:

@@ -12,7 +12,6 @@ from urllib.parse import quote, urlsplit
 import asyncpg
 from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import State
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -23,7 +22,6 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from tumorboard import audit
-from tumorboard.auth.schemas import User
 from tumorboard.errors import (
     Conflict,
     DomainError,
@@ -35,7 +33,7 @@ from tumorboard.errors import (
 )
 from tumorboard.pages.flash import FLASH_COOKIE, Kind, clear_flash_cookie, flash_cookie, read_flash
 from tumorboard.validation import InvalidBody
-from tumorboard.web import AUDITED_STATUSES, DATABASE_DOWN, provide_page_user, request_context
+from tumorboard.web import AUDITED_STATUSES, DATABASE_DOWN, request_context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,20 +43,6 @@ ERROR_TEMPLATE = "pages/error.html"
 # caught: they reach the request's transaction, which rolls back and audits them, then an error page.
 FORM_REFUSALS = (InvalidBody, InvalidInput, Conflict, NotReady)
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-class SignInRequired(Exception):
-    """No valid session: the visitor is sent to the sign-in form."""
-
-
-async def provide_signed_in_user(
-    request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
-) -> User:
-    """The signed-in user of a page; anyone else goes to the sign-in form."""
-    user = await provide_page_user(request, conn, state)
-    if user is None:
-        raise SignInRequired
-    return user
 
 
 def page(
@@ -230,7 +214,6 @@ def internal_error_page(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 
 EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
-    SignInRequired: sign_in_redirect,
     PasswordChangeRequired: password_change_redirect,
     **dict.fromkeys(DATABASE_DOWN, unavailable_page),
     DomainError: domain_error_page,
