@@ -33,7 +33,8 @@ class _VendoredPage(OpenAPIRenderPlugin):
         return (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{title}</title>{links}{scripts}</head>"
+            f"<title>{title}</title><link rel='icon' href='/static/favicon.svg' type='image/svg+xml'>"
+            f"{links}{scripts}</head>"
             f"<body data-schema-url='{schema_url}'>{self.container}</body></html>"
         ).encode()
 

@@ -22,6 +22,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
+import anyio
 import asyncpg
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
@@ -153,7 +154,8 @@ async def _counted(
         async for update in updates:
             yield update
     finally:
-        await updates.aclose()
-        with contextlib.suppress(Exception):  # a row left behind stops counting after two minutes
-            async with pool.acquire(timeout=5) as conn:
+        # Shielded: when the browser goes away the stream is cancelled, and the row must still go.
+        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+            await updates.aclose()
+            async with pool.acquire(timeout=5) as conn:  # else the row stops counting after two minutes
                 await queries.pages.close_live_stream(conn, id=stream_id)
