@@ -56,8 +56,8 @@ async def test_the_live_page_clears_itself_when_the_session_expires(sign_in: Sig
     tab = await sign_in(team.surgeon, "reviewer")
     # The session's absolute end comes in a few seconds.
     await api.pool.execute(
-        "UPDATE access_token SET ends_at = now() + interval '4 seconds', expires_at = now() + interval '4 seconds'"
-        " WHERE user_id = $1 AND kind = 'session'",
+        "UPDATE access_token SET ends_at = now() + interval '4 seconds',"
+        " expires_at = now() + interval '4 seconds' WHERE user_id = $1 AND kind = 'session'",
         team.surgeon.id,
     )
     await tab.page.goto(f"/meetings/{meeting['id']}")
