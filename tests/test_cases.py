@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.browser.support import page_client
 from tests.factories import Actor, Factory, Team, case_body, eventually, recommendation_body
 
 
@@ -314,6 +315,21 @@ async def test_a_known_mrn_with_other_details_is_accepted_and_flagged_for_coordi
     assert (await get_case(api, coordinator, first["id"]))["patient_mismatch"] is False
     listed = {case["id"]: case for case in await list_all(api, coordinator)}
     assert listed[second["id"]]["patient_mismatch"] is True
+    base = str(api.client.base_url.copy_with(path="/")).rstrip("/")
+    async with (
+        page_client(base, coordinator) as coordinator_pages,
+        page_client(base, other) as presenter_pages,
+    ):
+        assert (
+            'data-testid="patient-mismatch"' in (await coordinator_pages.get(f"/cases/{second['id']}")).text
+        )
+        assert (
+            'data-testid="patient-mismatch"'
+            not in (await coordinator_pages.get(f"/cases/{first['id']}")).text
+        )
+        assert (
+            'data-testid="patient-mismatch"' not in (await presenter_pages.get(f"/cases/{second['id']}")).text
+        )
     # A repeat with the same details reuses the row kept for them.
     await api.case(other, patient=impostor)
     assert await pool.fetchval("SELECT count(*) FROM patient WHERE mrn = $1", impostor["mrn"]) == 2
