@@ -237,3 +237,21 @@ async def test_revocations_reach_every_web_process_at_once(api: Factory, service
             # Even a change made by hand in the database reaches the cache.
             await api.pool.execute("DELETE FROM access_token WHERE user_id = $1", changing.id)
             assert (await other.get("/me", headers=changing.headers)).status_code == 401
+
+
+async def test_long_and_unicode_passphrases_work_and_over_128_characters_are_refused(api: Factory) -> None:
+    user = await api.user("presenter")
+    passphrase = "Lange Tumorkonferenz am Dienstag — früh, mit Kaffee ☕ und Geduld, 2026"
+    assert 64 <= len(passphrase) <= 128
+    changed = await api.client.post(
+        "/me/password", json={"current_password": PASSWORD, "new_password": passphrase}, headers=user.headers
+    )
+    assert changed.status_code == 204, changed.text
+    token = await api.client.post("/auth/token", json={"email": user.email, "password": passphrase})
+    assert token.status_code == 200
+    truncated = await api.client.post("/auth/token", json={"email": user.email, "password": passphrase[:-1]})
+    assert truncated.status_code == 401
+    too_long = await api.client.post(
+        "/me/password", json={"current_password": passphrase, "new_password": "x" * 129}, headers=user.headers
+    )
+    assert too_long.status_code == 400 and too_long.json()["extra"][0]["key"] == "new_password"

@@ -19,7 +19,7 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=_NO_
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=200, pattern=r"^[^\s@\x00]+@[^\s@\x00]+\.[^\s@\x00]+\Z")
 ]
-Password = Annotated[str, msgspec.Meta(min_length=12, max_length=200, pattern=_NO_NUL)]
+Password = Annotated[str, msgspec.Meta(min_length=12, max_length=128, pattern=_NO_NUL)]
 
 JSON_MEDIA_TYPE = "application/json"
 NUL_MESSAGE = "must not contain NUL characters"

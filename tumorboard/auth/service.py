@@ -143,7 +143,7 @@ async def change_password(conn: asyncpg.Connection, credential: Credential, data
     user = credential.user
     await reauthenticate(conn, user, data.current_password)
     check_password_policy(data.new_password, field="new_password", email=user.email, full_name=user.full_name)
-    if secrets.compare_digest(data.new_password, data.current_password):
+    if secrets.compare_digest(data.new_password.encode(), data.current_password.encode()):
         raise InvalidInput("new_password", "must differ from the current password")
     password_hash = await hash_password(data.new_password)
     await queries.auth.set_password(conn, id=user.id, password_hash=password_hash, required_change=False)

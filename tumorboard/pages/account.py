@@ -13,7 +13,7 @@ from litestar.response import Template
 from tumorboard.auth import service
 from tumorboard.auth.schemas import Credential, PasswordChange, User
 from tumorboard.errors import DomainError, InvalidInput, NotAuthenticated, TooManyAttempts
-from tumorboard.pages.auth import session_cookie
+from tumorboard.pages.auth import CLEAR_SITE_DATA, session_cookie
 from tumorboard.pages.common import done, field_errors, form_error, page
 from tumorboard.pages.forms import decode
 from tumorboard.validation import InvalidBody
@@ -104,4 +104,5 @@ class AccountPages(Controller):
         await service.end_sessions(conn, user, user.id)
         response = done(request, "/login", "You have signed out everywhere.")
         response.set_cookie(session_cookie(state.settings, "", 0))
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response

@@ -22,6 +22,9 @@ from tumorboard.settings import Settings
 from tumorboard.web import SESSION_COOKIE
 
 LOGIN_TEMPLATE = "login.html"
+# Signing out also asks the browser to drop what it cached or stored for this site (cookies stay: the
+# response itself sets the one that carries the confirmation).
+CLEAR_SITE_DATA = '"cache", "storage"'
 MAX_CREDENTIAL = 200
 
 
@@ -104,4 +107,5 @@ class SignInPages(Controller):
             await sign_out(conn, cookie)
         response = done(request, "/login", "You have signed out.")
         response.set_cookie(session_cookie(state.settings, "", 0))
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
