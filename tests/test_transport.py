@@ -52,10 +52,10 @@ async def test_published_over_https_cookies_are_secure_and_hsts_is_sent(
         async with page_client(site) as browser:
             response = await browser.sign_in(user)
             assert response.status_code == 303
-            session = [
-                c for c in response.headers.get_list("set-cookie") if c.startswith("tumorboard_session=")
-            ]
+            cookies = response.headers.get_list("set-cookie")
+            session = [c for c in cookies if c.startswith("__Host-tumorboard_session=")]
             assert session and "Secure" in session[0] and "HttpOnly" in session[0]
+            assert "Path=/" in session[0] and "Domain" not in session[0]
             assert response.headers["strict-transport-security"].startswith("max-age=31536000")
         async with httpx.AsyncClient(base_url=site) as fresh:
             login = await fresh.get("/")

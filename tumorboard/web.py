@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SESSION_COOKIE = "tumorboard_session"
+# Over HTTPS the cookie takes the __Host- prefix: browsers then accept it only Secure, for Path=/
+# and without a Domain, so no sibling site (another subdomain) can set or overwrite it.
+SECURE_SESSION_COOKIE = "__Host-tumorboard_session"
 READ_METHODS = frozenset({"GET", "HEAD"})
 API_PREFIX = "/api/"
 CONTENT_SECURITY_POLICY = (
@@ -173,9 +176,19 @@ def presented_token(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return API, token.strip()
-    if cookie := request.cookies.get(SESSION_COOKIE):
+    if cookie := session_from(request):
         return SESSION, cookie
     return None
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """The session cookie's name: with the __Host- prefix whenever cookies are Secure."""
+    return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
+
+
+def session_from(request: Request[Any, Any, Any]) -> str | None:
+    """The session secret the browser sent, if any."""
+    return request.cookies.get(session_cookie_name(request.app.state.settings))
 
 
 async def provide_credential(

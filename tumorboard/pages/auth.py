@@ -19,7 +19,7 @@ from tumorboard.pages.common import done, page, safe_next
 from tumorboard.pages.forms import text
 from tumorboard.pages.security import posted_from_this_site
 from tumorboard.settings import Settings
-from tumorboard.web import SESSION_COOKIE
+from tumorboard.web import session_cookie_name, session_from
 
 LOGIN_TEMPLATE = "login.html"
 # Signing out also asks the browser to drop what it cached or stored for this site (cookies stay: the
@@ -31,7 +31,7 @@ MAX_CREDENTIAL = 200
 def session_cookie(settings: Settings, value: str, max_age: int | None = None) -> Cookie:
     """The session cookie; it lives as long as the browser session, the server enforces idle expiry."""
     return Cookie(
-        key=SESSION_COOKIE,
+        key=session_cookie_name(settings),
         value=value,
         max_age=max_age,
         httponly=True,
@@ -93,7 +93,7 @@ class SignInPages(Controller):
             if refused.retry_after is not None:
                 response.headers["Retry-After"] = str(refused.retry_after)
             return response
-        if previous := request.cookies.get(SESSION_COOKIE):
+        if previous := session_from(request):
             await revoke_token(conn, previous)  # a sign-in always starts a fresh session
         target = "/account/password" if token.password_change_required else next_page
         return Redirect(target, status_code=303, cookies=[session_cookie(settings, token.access_token)])
@@ -103,7 +103,7 @@ class SignInPages(Controller):
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
     ) -> Response[Any]:
         """End the session."""
-        if cookie := request.cookies.get(SESSION_COOKIE):
+        if cookie := session_from(request):
             await sign_out(conn, cookie)
         response = done(request, "/login", "You have signed out.")
         response.set_cookie(session_cookie(state.settings, "", 0))

@@ -38,7 +38,7 @@ from tumorboard.errors import DomainError, NotAuthenticated, TooManyStreams
 from tumorboard.meetings.service import get_meeting
 from tumorboard.pages import work
 from tumorboard.pages.meetings import AGENDA_TEMPLATE, agenda_context
-from tumorboard.web import SESSION_COOKIE
+from tumorboard.web import session_from
 
 POLL_SECONDS = 2.0
 STREAM_SECONDS = 60.0
@@ -50,7 +50,7 @@ Render = Callable[[dict[str, Any]], str]
 
 async def provide_live_user(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> User:
     """The signed-in user of a live stream, without sliding the session's idle expiry."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = session_from(request)
     if not cookie:
         raise NotAuthenticated("Sign in first")
     user = (await resolve_token(conn, cookie, SESSION)).user
@@ -139,7 +139,8 @@ class LivePages(Controller):
         assert engine is not None
         template = engine.get_template(AGENDA_TEMPLATE)
         last = request.headers.get("last-event-id") or since
-        session = request.cookies[SESSION_COOKIE]  # provide_live_user found it
+        session = session_from(request)
+        assert session is not None  # provide_live_user found it
         updates = agenda_updates(
             state.pool, lambda context: template.render(**context), user, session, meeting_id, last
         )
