@@ -129,7 +129,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     from tumorboard.validation import InvalidBody, collect_errors
 
     database_url, _ = _require_urls(settings)
-    password = settings.password or getpass.getpass("Password (12 characters or more): ")
+    password = settings.password or getpass.getpass("Password (12 to 128 characters, not a common one): ")
     raw = {
         "email": args.email,
         "full_name": args.full_name,
@@ -149,13 +149,13 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
 async def _insert_user(database_url: str, data: UserCreate) -> User:
     from tumorboard.auth.service import create_user
     from tumorboard.db import create_pool
-    from tumorboard.errors import Conflict
+    from tumorboard.errors import DomainError
 
     pool = await create_pool(database_url, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn, conn.transaction():
             return await create_user(conn, None, data)
-    except Conflict as error:
+    except DomainError as error:  # a taken email, a password the policy refuses
         raise CommandError(error.detail) from None
     finally:
         await pool.close()

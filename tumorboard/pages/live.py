@@ -53,9 +53,11 @@ async def provide_live_user(request: Request[Any, Any, Any], conn: asyncpg.Conne
     cookie = session_from(request)
     if not cookie:
         raise NotAuthenticated("Sign in first")
-    user = (await resolve_token(conn, cookie, SESSION)).user
-    request.state.user_id = user.id
-    return user
+    credential = await resolve_token(conn, cookie, SESSION)
+    request.state.user_id = credential.user.id
+    context = audit.current_request()
+    context.user_id, context.credential_id = credential.user.id, credential.id
+    return credential.user
 
 
 def refusal_as_text(request: Request[Any, Any, Any], exc: DomainError) -> Response[str]:
