@@ -1,4 +1,4 @@
-"""Care plans under a burst: from the last recommendation to HTML ready and to PDF ready.
+"""Care plans under a burst: from the board's decision to HTML ready and to PDF ready.
 
     .venv/bin/python -m bench.care_plans            # 50 cases, 2 workers; about a minute
 
@@ -6,9 +6,10 @@ Starts embedded PostgreSQL and Redis (unless DATABASE_URL and REDIS_URL are set)
 a board's people with bearer tokens, starts `tumorboard serve` and `--workers` `tumorboard worker`
 processes, then over HTTP on 127.0.0.1:
 
-1. puts `--cases` cases on one meeting, each with two of its three required recommendations;
+1. puts `--cases` cases on one meeting starting within the hour, each with its three required
+   recommendations, then starts the meeting and records everyone present;
 2. measures GET /health/live latency on the idle service (sequential requests);
-3. posts the last recommendation of every case at once, so all of them consolidate together, and
+3. posts the chair's decision on every case at once, so all of them consolidate together, and
    for each case takes the time from that POST's response until
    - HTML ready: its draft is committed and GET .../care-plan.html has answered 200,
    - PDF ready: a worker has stored its PDF and GET .../care-plan.pdf has answered 200,
@@ -70,7 +71,7 @@ PASSWORD_HASH_PLACEHOLDER = "bench-users-cannot-sign-in"  # noqa: S105 (not a ha
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.care_plans",
-        description="Latency from the last recommendation to the care plan's HTML and PDF, under a burst.",
+        description="Latency from the board's decision to the care plan's HTML and PDF, under a burst.",
     )
     parser.add_argument("--cases", type=int, default=50, choices=range(1, 201), metavar="1..200")
     parser.add_argument(
@@ -177,20 +178,40 @@ async def _ok(response: Any, status: int) -> Any:
     return answer.json()
 
 
+def _decision() -> dict[str, Any]:
+    return {
+        "outcome": "plan",
+        "intent": "curative",
+        "modalities": ["systemic_therapy", "surgery", "radiation"],
+        "summary": "Neoadjuvant systemic therapy, then surgery, then radiotherapy.",
+        "trial": {"status": "eligible", "id": "NCT01234567"},
+        "stage_discussed": True,
+    }
+
+
 async def _arrange(client: httpx.AsyncClient, people: dict[str, tuple[str, str]], cases: int) -> list[str]:
-    """A meeting with `cases` cases, each missing only its radiation oncology recommendation."""
+    """A meeting under way (starting within the hour, everyone present) with `cases` cases, each with
+    its three required recommendations: all that is left is the board's decision."""
     auth = {name: {"Authorization": f"Bearer {token}"} for name, (_, token) in people.items()}
     board = await _ok(
         client.post(
-            "/boards", json={"name": "Bench board", "disease_sites": ["breast"]}, headers=auth["coordinator"]
+            "/boards",
+            json={"name": "Bench board", "disease_sites": ["breast"], "agenda_lock_hours": 0},
+            headers=auth["coordinator"],
         ),
         201,
     )
-    starts_at = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    now = datetime.now(UTC)
     meeting = await _ok(
         client.post(
             "/meetings",
-            json={"board_id": board["id"], "starts_at": starts_at, "capacity": 200, "duration_minutes": 1440},
+            json={
+                "board_id": board["id"],
+                "starts_at": (now + timedelta(minutes=30)).isoformat(),
+                "submission_deadline": (now + timedelta(minutes=10)).isoformat(),
+                "capacity": 200,
+                "duration_minutes": 1440,
+            },
             headers=auth["coordinator"],
         ),
         201,
@@ -215,7 +236,7 @@ async def _arrange(client: httpx.AsyncClient, people: dict[str, tuple[str, str]]
             f"/cases/{case['id']}/meeting", json={"meeting_id": meeting["id"]}, headers=auth["coordinator"]
         )
         await _ok(move, 200)
-        for name in ("chair", "surgeon"):
+        for name in ("chair", "surgeon", "radiation"):
             plan = ["systemic_therapy", "surgery", "radiation"]
             await _ok(
                 client.post(
@@ -224,6 +245,14 @@ async def _arrange(client: httpx.AsyncClient, people: dict[str, tuple[str, str]]
                 201,
             )
         case_ids.append(case["id"])
+    await _ok(client.post(f"/meetings/{meeting['id']}/start", headers=auth["chair"]), 200)
+    present = [
+        {"user_id": people[name][0], "status": "present"} for name in ("chair", "surgeon", "radiation")
+    ]
+    attendance = {"attendance": present}
+    await _ok(
+        client.put(f"/meetings/{meeting['id']}/attendance", json=attendance, headers=auth["chair"]), 200
+    )
     return case_ids
 
 
@@ -234,14 +263,10 @@ async def _warm_up(
     compilation in the web and rendering processes is not counted as latency."""
     import asyncpg
 
-    radiation = {"Authorization": f"Bearer {people['radiation'][1]}"}
+    chair = {"Authorization": f"Bearer {people['chair'][1]}"}
     presenter = {"Authorization": f"Bearer {people['presenter'][1]}"}
-    plan = ["systemic_therapy", "surgery", "radiation"]
     for case_id in case_ids:
-        await _ok(
-            client.post(f"/cases/{case_id}/recommendations", json=_recommendation(plan), headers=radiation),
-            201,
-        )
+        await _ok(client.post(f"/cases/{case_id}/decision", json=_decision(), headers=chair), 200)
     conn = await asyncpg.connect(database_url)
     try:
         deadline = time.monotonic() + 120
@@ -348,23 +373,21 @@ async def _burst(
     try:
         await _probe(prober, None, 20)  # warm the connection
         idle = await _probe(prober, None, probes)
-        radiation = {"Authorization": f"Bearer {people['radiation'][1]}"}
-        body = json.dumps(_recommendation(["systemic_therapy", "surgery", "radiation"])).encode()
+        chair = {"Authorization": f"Bearer {people['chair'][1]}"}
+        body = json.dumps(_decision()).encode()
         sent: dict[str, float] = {}
 
-        async def last_recommendation(case_id: str) -> None:
-            status, answer = await api.request(
-                "POST", f"/api/v1/cases/{case_id}/recommendations", radiation, body
-            )
-            if status != 201:
-                raise BenchError(f"POST recommendation answered {status}: {answer[:300]!r}")
+        async def decision(case_id: str) -> None:
+            status, answer = await api.request("POST", f"/api/v1/cases/{case_id}/decision", chair, body)
+            if status != 200:
+                raise BenchError(f"POST decision answered {status}: {answer[:300]!r}")
             sent[case_id] = time.perf_counter()
 
         finished = asyncio.Event()
         probing = asyncio.create_task(_probe(prober, finished, 0))
         cpu_before = cpu_seconds()
         burst_started = time.perf_counter()
-        await asyncio.gather(*(last_recommendation(case_id) for case_id in case_ids))
+        await asyncio.gather(*(decision(case_id) for case_id in case_ids))
         posted = time.perf_counter() - burst_started
         html_ready, pdf_ready = await _watch(database_url, api, people["presenter"][1], sent, finished)
         cpu_spent = cpu_used(cpu_before, cpu_seconds(), database_url)
@@ -380,7 +403,7 @@ async def _burst(
     rendering = [latency for sent_at, latency in loaded if sent_at > max(html_ready.values())]
     busy = [latency for sent_at, latency in loaded if sent_at <= max(html_ready.values())]
     return {
-        "posting_all_last_recommendations_s": round(posted, 3),
+        "posting_all_decisions_s": round(posted, 3),
         "html_ready_s": spread(html),
         "pdf_ready_s": spread(pdf),
         "all_pdfs_ready_after_s": round(max(pdf_ready.values()) - burst_started, 3),
@@ -397,18 +420,18 @@ async def _burst(
 
 
 async def _stages(database_url: str, case_ids: list[str]) -> dict[str, Any]:
-    """Where the time goes, on the database's clock, from the last recommendation's transaction:
-    its consolidation job handed to arq, that job started, and then the draft's PDF stored."""
+    """Where the time goes, on the database's clock, from the decision's transaction: its
+    consolidation job handed to arq, that job started, and then the draft's PDF stored."""
     import asyncpg
 
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch(
-            "SELECT extract(epoch FROM o.enqueued_at - r.updated_at)::float8 AS enqueued,"
-            "       extract(epoch FROM cp.generated_at - r.updated_at)::float8 AS job_started,"
+            "SELECT extract(epoch FROM o.enqueued_at - d.decided_at)::float8 AS enqueued,"
+            "       extract(epoch FROM cp.generated_at - d.decided_at)::float8 AS job_started,"
             "       extract(epoch FROM p.rendered_at - cp.generated_at)::float8 AS pdf_stored"
             " FROM care_plan cp"
-            " JOIN recommendation r ON r.case_id = cp.case_id AND r.discipline = 'radiation_oncology'"
+            " JOIN board_decision d ON d.id = cp.decision_id"
             " JOIN care_plan_pdf p ON p.care_plan_id = cp.id"
             " JOIN outbox o ON o.subject_id = cp.case_id AND o.job = 'consolidate_care_plan'"
             " WHERE cp.case_id = ANY($1::uuid[])",
@@ -475,8 +498,8 @@ def _print(results: dict[str, Any]) -> None:
         f" {results['machine']['cpus']} CPUs"
     )
     for key, label in (
-        ("html_ready_s", "last recommendation -> HTML ready"),
-        ("pdf_ready_s", "last recommendation -> PDF ready"),
+        ("html_ready_s", "decision -> HTML ready"),
+        ("pdf_ready_s", "decision -> PDF ready"),
     ):
         spread = results[key]
         print(

@@ -1,4 +1,4 @@
-"""Helpers for the care plan tests: a discussed case, a consolidation, a signature."""
+"""Helpers for the care plan tests: a case the board decided at its meeting, a consolidation, a signature."""
 
 from __future__ import annotations
 
@@ -6,24 +6,24 @@ from typing import Any
 
 import asyncpg
 
-from tests.factories import Actor, Factory, Team, recommendation_body
+from tests.factories import PASSWORD, Actor, Factory, Team, recommendation_body
 from tumorboard.care_plans.consolidation import consolidate_care_plan
 from tumorboard.care_plans.service import render_care_plan_pdf
 
 
-async def discussed_case(api: Factory, team: Team, **recommendation: Any) -> tuple[dict, list[dict]]:
-    """A case put on a meeting by hand, with all three required disciplines recommended."""
-    board = await api.board(team.coordinator)
-    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+async def meeting_under_way(api: Factory, team: Team, *cases: dict[str, Any]) -> dict[str, Any]:
+    """Start the cases' meeting and record the whole team present."""
+    meeting_id = cases[0]["meeting_id"]
+    await api.start(team.chair, meeting_id)
+    return await api.attendance(team.chair, meeting_id, present=[team.chair, team.surgeon, team.radiation])
+
+
+async def prepared_case(api: Factory, team: Team, **recommendation: Any) -> tuple[dict, list[dict]]:
+    """A case put by hand on a meeting starting within the hour, with all three required
+    disciplines' recommendations in (the board's preparation); the meeting has not started."""
+    meeting = await api.board_meeting_soon(team)
     case = await api.case(team.presenter)
-    await api.ok(
-        api.client.put(
-            f"/cases/{case['id']}/meeting",
-            json={"meeting_id": meeting["id"]},
-            headers=team.coordinator.headers,
-        ),
-        200,
-    )
+    await api.place(team.coordinator, case["id"], meeting["id"])
     recommendations = [
         await api.ok(
             api.client.post(
@@ -35,7 +35,20 @@ async def discussed_case(api: Factory, team: Team, **recommendation: Any) -> tup
         )
         for r in (team.chair, team.surgeon, team.radiation)
     ]
-    return {**case, "board_id": board["id"], "meeting_id": meeting["id"]}, recommendations
+    return {**case, "board_id": meeting["board_id"], "meeting_id": meeting["id"]}, recommendations
+
+
+async def discussed_case(
+    api: Factory, team: Team, decision: dict[str, Any] | None = None, **recommendation: Any
+) -> tuple[dict, list[dict]]:
+    """A prepared case the board decided at its meeting (started, the team present): the chair
+    recorded the plan the recommendations propose, or `decision` (decision_body overrides)."""
+    case, recommendations = await prepared_case(api, team, **recommendation)
+    await meeting_under_way(api, team, case)
+    response = await api.decide(team.chair, case["id"], **(decision or {}))
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "discussed"
+    return case, recommendations
 
 
 async def consolidate(pool: asyncpg.Pool, case_id: str) -> int | None:
@@ -50,9 +63,11 @@ async def render_pdf(pool: asyncpg.Pool, care_plan_id: str) -> bool:
         return await render_care_plan_pdf(conn, care_plan_id)
 
 
-async def sign(api: Factory, chair: Actor, case_id: str) -> dict:
-    """The chair signs the latest draft."""
-    return await api.ok(api.client.post(f"/cases/{case_id}/care-plan/sign", headers=chair.headers), 200)
+async def sign(api: Factory, chair: Actor, case_id: str, password: str = PASSWORD) -> dict:
+    """The chair signs the latest draft with their password."""
+    response = await api.sign(chair, case_id, password=password)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 async def signed_case(api: Factory, pool: asyncpg.Pool, team: Team, **recommendation: Any) -> dict:

@@ -14,26 +14,31 @@ import httpx
 import pytest
 
 from tests.factories import Factory
+from tests.isolated_stack import APP_ROLE
 from tumorboard.db import create_pool
 from tumorboard.embedded import embedded_services, free_port
 from tumorboard.migrate import migrate
 
+# Fixtures of single sign-on: a real OpenID Connect provider and a web server that signs in through it.
+pytest_plugins = ["tests.sso_support"]
+
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
-    "care_plan_pdf, care_plan, recommendation, patient_case, patient, meeting_participant, meeting, "
-    "board, access_token, app_user, outbox, sign_in_failure, sign_in_lock, live_stream"
+    "care_plan_pdf, care_plan, board_decision, recommendation, patient_case, patient, meeting_participant, "
+    "meeting, board, access_token, user_identity, app_user, outbox, sign_in_failure, sign_in_lock, "
+    "live_stream"
 )
 
 
 @pytest.fixture(scope="session")
 def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A throwaway PostgreSQL and Redis for the whole run, migrated."""
+    """A throwaway PostgreSQL and Redis for the whole run, migrated; the URL is the tables' owner's."""
     with embedded_services(tmp_path_factory.mktemp("services")) as (database_url, redis_url):
 
         async def apply() -> None:
             conn = await asyncpg.connect(database_url)
             try:
-                await migrate(conn)
+                await migrate(conn, app_role=APP_ROLE)
             finally:
                 await conn.close()
 
@@ -42,12 +47,18 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
 
 @pytest.fixture(scope="session")
-def service_env(service_urls: tuple[str, str]) -> dict[str, str]:
-    """The environment for child processes of the service."""
-    database_url, redis_url = service_urls
+def app_database_url(service_urls: tuple[str, str]) -> str:
+    """The URL the service connects with: the app role, which owns nothing."""
+    return APP_ROLE.url(service_urls[0])
+
+
+@pytest.fixture(scope="session")
+def service_env(service_urls: tuple[str, str], app_database_url: str) -> dict[str, str]:
+    """The environment for child processes of the service (web servers and workers run as the app role)."""
+    _, redis_url = service_urls
     return {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_database_url,
         "REDIS_URL": redis_url,
         "TUMORBOARD_LOG_LEVEL": "WARNING",
     }

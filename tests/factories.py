@@ -75,6 +75,22 @@ def recommendation_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def decision_body(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /cases/{id}/decision body: the plan recommendation_body() proposes."""
+    body: dict[str, Any] = {
+        "outcome": "plan",
+        "intent": "curative",
+        "modalities": ["systemic_therapy", "surgery", "radiation"],
+        "summary": "Neoadjuvant chemotherapy, then surgery, then radiotherapy.",
+        "rationale": "HER2-positive, node-positive disease.",
+        "guideline": {"name": "NCCN Breast", "version": "2026.1", "concordant": True},
+        "trial": {"status": "not_considered"},
+        "stage_discussed": True,
+    }
+    body.update(overrides)
+    return body
+
+
 async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 20.0) -> T:
     """Poll until check returns something truthy (background jobs finish on their own time)."""
     deadline = time.monotonic() + within
@@ -149,6 +165,66 @@ class Factory:
                 200,
             )
         return meeting
+
+    async def board_meeting_soon(self, team: Team, **overrides: Any) -> dict[str, Any]:
+        """A board whose agendas lock at the start (so the background agenda lock never takes a
+        test's routine cases off), and its meeting with the team starting within the hour."""
+        board = await self.board(team.coordinator, agenda_lock_hours=0)
+        return await self.meeting_soon(team.coordinator, board["id"], team.participants, **overrides)
+
+    async def meeting_soon(
+        self, coordinator: Actor, board_id: str, participants: list[tuple[Actor, str]], **overrides: Any
+    ) -> dict[str, Any]:
+        """A meeting starting within the hour (so its chair may start it), still open to routine cases."""
+        now = datetime.now(UTC)
+        deadline = (now + timedelta(minutes=5)).isoformat()
+        return await self.meeting(
+            coordinator,
+            board_id,
+            participants,
+            starts_in=timedelta(minutes=30),
+            **{"submission_deadline": deadline, **overrides},
+        )
+
+    async def place(self, coordinator: Actor, case_id: str, meeting_id: str) -> dict[str, Any]:
+        """The coordinator puts a case on a meeting by hand."""
+        return await self.ok(
+            self.client.put(
+                f"/cases/{case_id}/meeting", json={"meeting_id": meeting_id}, headers=coordinator.headers
+            ),
+            200,
+        )
+
+    async def start(self, actor: Actor, meeting_id: str) -> dict[str, Any]:
+        """The chair (or a coordinator) starts the meeting."""
+        return await self.ok(self.client.post(f"/meetings/{meeting_id}/start", headers=actor.headers), 200)
+
+    async def attendance(self, actor: Actor, meeting_id: str, **statuses: list[Actor]) -> dict[str, Any]:
+        """Record attendance: `present=[...]`, `absent=[...]`, `excused=[...]`."""
+        listed = [
+            {"user_id": str(a.id), "status": status} for status, people in statuses.items() for a in people
+        ]
+        return await self.ok(
+            self.client.put(
+                f"/meetings/{meeting_id}/attendance", json={"attendance": listed}, headers=actor.headers
+            ),
+            200,
+        )
+
+    async def decide(self, chair: Actor, case_id: str, **overrides: Any) -> httpx.Response:
+        """The chair records the board's decision (a plan unless told otherwise)."""
+        return await self.client.post(
+            f"/cases/{case_id}/decision", json=decision_body(**overrides), headers=chair.headers
+        )
+
+    async def sign(
+        self, chair: Actor, case_id: str, *, password: str = PASSWORD, version: int | None = None
+    ) -> httpx.Response:
+        """The chair signs the latest draft, re-authenticating with their password."""
+        body: dict[str, Any] = {"password": password}
+        if version is not None:
+            body["version"] = version
+        return await self.client.post(f"/cases/{case_id}/care-plan/sign", json=body, headers=chair.headers)
 
     async def case(self, presenter: Actor, **overrides: Any) -> dict[str, Any]:
         """A submitted case."""

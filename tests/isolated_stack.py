@@ -22,9 +22,12 @@ import httpx
 
 from tests.factories import Factory
 from tumorboard.db import create_pool
+from tumorboard.db_roles import EMBEDDED_APP_ROLE, AppRole
 from tumorboard.embedded import free_port
 from tumorboard.migrate import migrate
 
+# The role every test web server and worker connects as (roles belong to the whole cluster).
+APP_ROLE = AppRole(EMBEDDED_APP_ROLE, secrets.token_urlsafe(16))
 # The session uses Redis database 0; each isolated stack takes the next free one.
 _REDIS_DATABASES = iter(range(1, 16))
 
@@ -92,15 +95,16 @@ async def isolated_stack(
     name = f"isolated_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(cluster_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    database_url = _with_path(cluster_url, f"/{name}")
+    owner_url = _with_path(cluster_url, f"/{name}")
+    database_url = APP_ROLE.url(owner_url)
     redis_url = _with_path(session_redis, f"/{next(_REDIS_DATABASES)}")
-    conn = await asyncpg.connect(database_url)
-    await migrate(conn)
+    conn = await asyncpg.connect(owner_url)
+    await migrate(conn, app_role=APP_ROLE)
     await conn.close()
 
     port = free_port()
     web = _start_web(port, {**_env(database_url, redis_url), **web_settings}, logs / "web.log")
-    pool = await create_pool(database_url, min_size=1, max_size=3)
+    pool = await create_pool(owner_url, min_size=1, max_size=3)
     stack: IsolatedStack | None = None
     try:
         base_url = f"http://127.0.0.1:{port}"

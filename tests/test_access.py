@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.factories import PASSWORD, Actor, Factory, Team, case_body, recommendation_body
+from tests.factories import PASSWORD, Actor, Factory, Team, case_body, decision_body, recommendation_body
 from tumorboard.auth.service import API, SESSION, issue_token
 
 # Helpers
@@ -224,7 +224,10 @@ async def test_any_user_lists_boards_and_meetings(api: Factory) -> None:
     await api.meeting(coordinator, board["id"])
     presenter = await api.user("presenter")
     assert len(await api.ok(api.client.get("/boards", headers=presenter.headers), 200)) == 1
-    assert len((await api.ok(api.client.get("/meetings", headers=presenter.headers), 200))["items"]) == 1
+    # Meetings are filtered to what each may see (see test_meeting_visibility): a presenter without a
+    # case on it sees none, a coordinator every one.
+    assert (await api.ok(api.client.get("/meetings", headers=presenter.headers), 200))["items"] == []
+    assert len((await api.ok(api.client.get("/meetings", headers=coordinator.headers), 200))["items"]) == 1
 
 
 # Meetings
@@ -358,37 +361,87 @@ async def test_update_recommendation_is_for_its_author_only(api: Factory) -> Non
     assert updated.status_code == 200 and updated.json()["version"] == 2
 
 
-async def test_close_discussion_is_for_the_chair_only(api: Factory) -> None:
+async def test_an_author_no_longer_on_the_meeting_cannot_change_their_recommendation(api: Factory) -> None:
+    team, meeting, case = await scheduled_case(api)
+    created = await api.ok(
+        api.client.post(
+            f"/cases/{case['id']}/recommendations", json=recommendation_body(), headers=team.surgeon.headers
+        ),
+        201,
+    )
+    replacement = await api.user("reviewer", discipline="surgical_oncology")
+    listed = [
+        {"user_id": str(team.chair.id), "role": "chair"},
+        {"user_id": str(replacement.id), "role": "reviewer"},
+        {"user_id": str(team.radiation.id), "role": "reviewer"},
+    ]
+    await api.ok(
+        api.client.put(
+            f"/meetings/{meeting['id']}/participants",
+            json={"participants": listed},
+            headers=team.coordinator.headers,
+        ),
+        200,
+    )
+    body = {**recommendation_body(intent="palliative"), "version": 1}
+    response = await api.client.put(
+        f"/recommendations/{created['id']}", json=body, headers=team.surgeon.headers
+    )
+    await assert_denied_and_audited(api, response, team.surgeon, created["id"])
+    assert "still taking part" in response.json()["detail"]
+    assert await api.pool.fetchval("SELECT (intent, version)::text FROM recommendation") == "(curative,1)"
+
+
+async def test_the_decision_is_for_the_chair_only(api: Factory) -> None:
     team, _meeting, case = await scheduled_case(api)
-    path = f"/cases/{case['id']}/close-discussion"
+    path = f"/cases/{case['id']}/decision"
     for actor in (team.surgeon, team.coordinator, team.presenter):
-        await assert_denied_and_audited(
-            api, await api.client.post(path, headers=actor.headers), actor, case["id"]
-        )
+        response = await api.client.post(path, json=decision_body(), headers=actor.headers)
+        await assert_denied_and_audited(api, response, actor, case["id"])
     status = await api.pool.fetchval("SELECT status FROM patient_case WHERE id = $1", uuid.UUID(case["id"]))
     assert status == "scheduled"
-    closed = await api.client.post(path, headers=team.chair.headers)
-    assert closed.status_code == 200 and closed.json()["status"] == "discussed"
+    # The chair passes the access check; the board decides once its meeting is in progress.
+    early = await api.client.post(path, json=decision_body(), headers=team.chair.headers)
+    assert early.status_code == 409 and "in progress" in early.json()["detail"]
 
 
-async def test_chair_of_another_meeting_cannot_close_discussion(api: Factory) -> None:
+async def test_chair_of_another_meeting_cannot_decide(api: Factory) -> None:
     team, _meeting, case = await scheduled_case(api)
     board = await api.board(team.coordinator)
     other_chair = await api.user("reviewer", discipline="medical_oncology")
     await api.meeting(team.coordinator, board["id"], [(other_chair, "chair")])
-    response = await api.client.post(f"/cases/{case['id']}/close-discussion", headers=other_chair.headers)
+    response = await api.client.post(
+        f"/cases/{case['id']}/decision", json=decision_body(), headers=other_chair.headers
+    )
     await assert_denied_and_audited(api, response, other_chair, case["id"])
 
 
 async def test_sign_is_for_the_chair_only(api: Factory) -> None:
     team, _meeting, case = await scheduled_case(api)
-    path = f"/cases/{case['id']}/care-plan/sign"
     for actor in (team.surgeon, team.radiation, team.coordinator, team.presenter):
-        await assert_denied_and_audited(
-            api, await api.client.post(path, headers=actor.headers), actor, case["id"]
-        )
-    # The chair passes the access check; there is simply no draft to sign yet.
-    assert (await api.client.post(path, headers=team.chair.headers)).status_code == 409
+        await assert_denied_and_audited(api, await api.sign(actor, case["id"]), actor, case["id"])
+    # The chair passes the access check and the password; nothing is signed before the board decided.
+    early = await api.sign(team.chair, case["id"])
+    assert early.status_code == 409 and "decided" in early.json()["detail"]
+
+
+async def test_sign_refuses_a_stranger_before_a_wrong_password_before_a_wrong_state(api: Factory) -> None:
+    team, _meeting, case = await scheduled_case(api)
+    stranger = await api.sign(team.surgeon, case["id"], password="not the password at all")
+    await assert_denied_and_audited(api, stranger, team.surgeon, case["id"])
+    wrong = await api.sign(team.chair, case["id"], password="not the password at all")
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "The password is not correct"
+    failed_sign_in = await api.pool.fetchval(
+        "SELECT count(*) FROM audit_event WHERE actor_id = $1 AND action = 'sign_in'"
+        " AND subject_type = 'user' AND subject_id = $1 AND outcome = 'denied'",
+        team.chair.id,
+    )
+    assert failed_sign_in == 1
+    assert (await api.sign(team.chair, case["id"])).status_code == 409
+    missing = await api.client.post(
+        f"/cases/{case['id']}/care-plan/sign", json={}, headers=team.chair.headers
+    )
+    assert missing.status_code == 400 and missing.json()["extra"][0]["key"] == "password"
 
 
 # Cases: who sees what

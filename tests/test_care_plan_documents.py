@@ -24,7 +24,9 @@ from tumorboard.care_plans.schemas import (
     CarePlanSignature,
     PlanAmendment,
     PlanBiomarker,
+    PlanDecision,
     PlanDiagnosis,
+    PlanDifferingView,
     PlanGuideline,
     PlanMeeting,
     PlanParticipant,
@@ -94,6 +96,7 @@ def make_document(
     minimal: bool = False,
     summary: str = SUMMARY,
     absent: list[str] | None = None,
+    quorum_override: str | None = None,
 ) -> CarePlanDocument:
     """A care plan document; `minimal` leaves every optional field out."""
     recs = recommendations if recommendations is not None else default_recommendations()
@@ -154,6 +157,35 @@ def make_document(
         proposals=proposals,
         absent_disciplines=absent if absent is not None else ([] if minimal else ["pathology"]),
         trial_ids=[] if minimal else ["NCT04567890"],
+        decision=PlanDecision(
+            id=uuid.uuid4(),
+            revision=1,
+            outcome="plan",
+            intent="curative",
+            modalities=list(PLAN),
+            summary="Neoadjuvant systemic therapy, then breast-conserving surgery and radiotherapy.",
+            rationale=None if minimal else "Node-positive disease; downstaging allows breast conservation.",
+            trial_status=None if minimal else "eligible",
+            trial_id=None if minimal else "NCT04567890",
+            stage_discussed=None if minimal else True,
+            quorum_override=quorum_override,
+            decided_by_name="Dr. Ada Okafor",
+            decided_at=NOW,
+        ),
+        differing_views=[
+            PlanDifferingView(
+                recommendation_id=r.id,
+                discipline=r.discipline,
+                author_name=r.author_name,
+                version=r.version,
+                intent=r.intent,
+                modalities=r.modalities,
+                summary=r.summary,
+                rationale=r.rationale,
+            )
+            for r in recs
+            if (r.intent, r.modalities) != ("curative", PLAN)
+        ],
     )
     signature = (
         CarePlanSignature(
@@ -248,10 +280,12 @@ def test_html_shows_patient_diagnosis_and_authors() -> None:
 
 def test_html_lists_consolidated_modalities_in_order() -> None:
     html = render_html(make_document())
-    plan = html[html.index("Consolidated plan") :]
+    plan = html[html.index("The board's decision") :]
     positions = [plan.index(text) for text in ("Systemic therapy", "Surgery", "Radiation")]
     assert positions == sorted(positions)
     assert "Consensus reached" in html
+    assert "Neoadjuvant systemic therapy, then breast-conserving surgery" in plan
+    assert "Eligible · <strong>NCT04567890</strong>" in plan and "Dr. Ada Okafor (chair)" in plan
 
 
 def test_html_marks_draft_and_not_signed() -> None:
@@ -267,12 +301,35 @@ def test_html_marks_final_with_signature() -> None:
     assert HASH in html and "Signed by" in html
 
 
-def test_html_lists_dissenting_proposals_with_supporters() -> None:
+def test_html_lists_the_views_that_differ_from_the_decision() -> None:
     html = render_html(make_dissent_document())
     assert "Consensus reached" not in html
     assert "No consensus" in html
-    assert "Surgery → Radiation → Systemic therapy" in html
-    assert "Dr. Ada Okafor, Dr. Chiara Benassi" in html
+    views = html[html.index("differ from the board's decision") : html.index("Guideline concordance")]
+    assert "Dr. Bruno Lindqvist" in views and "Surgery → Radiation → Systemic therapy" in views
+    assert "Dr. Chiara Benassi" not in views
+
+
+def test_one_opinion_is_never_printed_as_consensus() -> None:
+    html = render_html(make_document(recommendations=default_recommendations()[:1], consensus=False))
+    assert "Consensus reached" not in html and "never a consensus on one opinion" in html
+
+
+def test_a_quorum_override_is_printed_with_its_reason() -> None:
+    reason = "Pathology reviewed the slides beforehand and agreed in writing."
+    html = render_html(make_document(quorum_override=reason))
+    meeting = html[html.index("<h2>Meeting</h2>") : html.index("Recommendations by discipline")]
+    assert "Decided without quorum" in meeting and reason in meeting
+    assert "Decided without quorum" not in render_html(make_document())
+
+
+def test_the_signature_says_who_when_and_what_it_means() -> None:
+    html = render_html(make_final_document())
+    signature = html[html.index("Status and signature") :]
+    assert "Dr. Ada Okafor" in signature and "14 Mar 2025, 15:30 UTC" in signature
+    assert "Approved as the board's care plan" in signature
+    pdf = squash(" ".join(pdf_pages(make_final_document())))
+    assert "Approved as the board's care plan" in pdf
 
 
 def test_html_lists_absent_disciplines_and_quorum_gap() -> None:
@@ -312,7 +369,7 @@ def test_pdf_page_one_has_identity_question_and_plan() -> None:
     assert "DELACROIX" in first and MRN in first
     assert "Page 1 of" in first
     assert "Should neoadjuvant systemic therapy precede surgery?" in text
-    plan = text[text.index("Consolidated plan") :]
+    plan = text[text.index("The board's decision") :]
     positions = [plan.index(word) for word in ("Systemic therapy", "Surgery", "Radiation")]
     assert positions == sorted(positions)
 
@@ -390,15 +447,22 @@ def test_fhir_final_plan_is_active_and_authored() -> None:
 def test_fhir_dissent_is_recorded_as_notes() -> None:
     (plan,) = resources(build_fhir_bundle(make_dissent_document()), "CarePlan")
     notes = " ".join(n["text"] for n in plan["note"])
-    assert "Dissenting proposal 1" in notes and "Dissenting proposal 2" in notes
-    assert "Dr. Bruno Lindqvist" in notes
+    assert "The board's decision, recorded by Dr. Ada Okafor" in notes
+    assert "Dissent of Dr. Bruno Lindqvist" in notes and "Dissent of Dr. Chiara Benassi" not in notes
+    legacy = make_dissent_document()
+    legacy = msgspec.structs.replace(legacy, content=msgspec.structs.replace(legacy.content, decision=None))
+    (old_plan,) = resources(build_fhir_bundle(legacy), "CarePlan")
+    assert "Dissenting proposal 2" in " ".join(n["text"] for n in old_plan["note"])
 
 
 def test_fhir_minimal_document_has_no_observations() -> None:
     bundle = build_fhir_bundle(make_document(minimal=True))
     assert resources(bundle, "Observation") == []
     (plan,) = resources(bundle, "CarePlan")
-    assert "note" not in plan
+    assert [n["text"] for n in plan["note"]] == [
+        "The board's decision, recorded by Dr. Ada Okafor: "
+        "Neoadjuvant systemic therapy, then breast-conserving surgery and radiotherapy."
+    ]
 
 
 @pytest.mark.parametrize("factory", [make_document, make_dissent_document, make_final_document])
@@ -487,9 +551,9 @@ def test_dissenting_views_are_quoted_and_attributed() -> None:
     document = make_dissent_document()
     dissenter = document.content.recommendations[1]
     html = render_html(document)
-    views = html[html.index("Dissenting views") : html.index("Guideline concordance")]
+    views = html[html.index("differ from the board's decision") : html.index("Guideline concordance")]
     assert "Dr. Bruno Lindqvist" in views and f"“{dissenter.summary}”" in views
-    assert "Dr. Ada Okafor" not in views  # she proposed the consolidated plan
+    assert "Dr. Ada Okafor" not in views  # she proposed the decided plan
     (plan,) = resources(build_fhir_bundle(document), "CarePlan")
     assert f"Dissent of Dr. Bruno Lindqvist (Surgical oncology): “{dissenter.summary}”" in [
         n["text"] for n in plan["note"]

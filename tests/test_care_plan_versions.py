@@ -156,9 +156,7 @@ async def test_amendment_reopens_a_signed_plan_and_replaces_it_once_signed(
     reopened = await api.ok(api.client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
     assert reopened["status"] == "discussed"
     # No draft of the amendment yet: nothing to sign.
-    assert (
-        await api.client.post(f"/cases/{case['id']}/care-plan/sign", headers=team.chair.headers)
-    ).status_code == 409
+    assert (await api.sign(team.chair, case["id"])).status_code == 409
 
     assert await consolidate(pool, case["id"]) == 2
     assert await consolidate(pool, case["id"]) is None
@@ -170,6 +168,8 @@ async def test_amendment_reopens_a_signed_plan_and_replaces_it_once_signed(
 
     await revise(api, team.chair, recommendations[0]["id"], 1, modalities=ALT_PLAN)
     await revise(api, team.surgeon, recommendations[1]["id"], 1, modalities=ALT_PLAN)
+    # The meeting still runs: the chair corrects the board's decision to the new plan.
+    await api.ok(api.decide(team.chair, case["id"], modalities=ALT_PLAN), 200)
     assert await consolidate(pool, case["id"]) == 3
     final = await sign(api, team.chair, case["id"])
     assert (final["version"], final["status"], final["replaces_version"]) == (3, "final", 1)

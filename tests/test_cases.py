@@ -222,13 +222,18 @@ async def test_a_waiting_case_can_be_withdrawn(api: Factory) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Closing the discussion
+# The board's decision
 
 
-async def test_chair_closes_discussion_and_silent_disciplines_are_absent(api: Factory) -> None:
+async def _decided_at_meeting(api: Factory, team: Team, case_id: str, meeting_id: str) -> dict[str, Any]:
+    await api.start(team.chair, meeting_id)
+    await api.attendance(team.chair, meeting_id, present=[team.chair, team.surgeon, team.radiation])
+    return await api.ok(api.decide(team.chair, case_id), 200)
+
+
+async def test_the_board_decides_and_silent_disciplines_are_absent(api: Factory) -> None:
     team = await api.team()
-    board = await api.board(team.coordinator)
-    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+    meeting = await api.board_meeting_soon(team)
     case = await scheduled_case(api, team, meeting["id"])
     await api.ok(
         api.client.post(
@@ -236,25 +241,27 @@ async def test_chair_closes_discussion_and_silent_disciplines_are_absent(api: Fa
         ),
         201,
     )
+    assert (await get_case(api, team.presenter, case["id"]))["status"] == "scheduled"
 
-    closed = await api.ok(
-        api.client.post(f"/cases/{case['id']}/close-discussion", headers=team.chair.headers), 200
-    )
-    assert closed["status"] == "discussed"
-    assert closed["absent_disciplines"] == ["medical_oncology", "radiation_oncology"]
-    assert closed["discussion_closed_at"] is not None
+    decided = await _decided_at_meeting(api, team, case["id"], meeting["id"])
+    assert decided["status"] == "discussed"
+    assert decided["absent_disciplines"] == ["medical_oncology", "radiation_oncology"]
+    assert decided["discussion_closed_at"] is not None
     seen = await get_case(api, team.presenter, case["id"])
     assert seen["status"] == "discussed"
     assert seen["absent_disciplines"] == ["medical_oncology", "radiation_oncology"]
+    assert seen["preparation"] == {
+        "recommended": ["surgical_oncology"],
+        "missing": ["medical_oncology", "radiation_oncology"],
+    }
 
 
 @pytest.mark.slow
-async def test_closing_the_discussion_produces_a_care_plan_draft(
+async def test_the_boards_decision_produces_a_care_plan_draft(
     api: Factory, worker: subprocess.Popen[bytes]
 ) -> None:
     team = await api.team()
-    board = await api.board(team.coordinator)
-    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+    meeting = await api.board_meeting_soon(team)
     case = await api.case_on_meeting(team.presenter, meeting["id"])
     for reviewer in (team.chair, team.surgeon):
         await api.ok(
@@ -266,11 +273,9 @@ async def test_closing_the_discussion_produces_a_care_plan_draft(
     before = await api.client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers)
     assert before.status_code == 404
 
-    closed = await api.ok(
-        api.client.post(f"/cases/{case['id']}/close-discussion", headers=team.chair.headers), 200
-    )
-    assert closed["status"] == "discussed"
-    assert closed["absent_disciplines"] == ["radiation_oncology"]
+    decided = await _decided_at_meeting(api, team, case["id"], meeting["id"])
+    assert decided["status"] == "discussed"
+    assert decided["absent_disciplines"] == ["radiation_oncology"]
 
     async def draft() -> dict[str, Any] | None:
         response = await api.client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers)

@@ -78,8 +78,12 @@ async def test_create_user_refuses_a_common_password(service_env: dict[str, str]
     assert await api.pool.fetchval("SELECT count(*) FROM app_user WHERE email = 'y@hospital.org'") == 0
 
 
-async def test_migrate_reports_an_up_to_date_database(service_env: dict[str, str]) -> None:
-    result = _cli(service_env, "migrate")
+async def test_migrate_reports_an_up_to_date_database(
+    service_env: dict[str, str], service_urls: tuple[str, str]
+) -> None:
+    app_url = service_env["DATABASE_URL"]
+    owner_env = {**service_env, "DATABASE_URL": service_urls[0], "TUMORBOARD_APP_DATABASE_URL": app_url}
+    result = _cli(owner_env, "migrate")
     assert result.returncode == 0
     assert result.stdout.strip() == "database is up to date"
 

@@ -1,5 +1,5 @@
-"""The whole path, over HTTP with real workers: submitted case to signed care plan, the presenter's
-inbox, the follow-up on implementation and the board's report."""
+"""The whole path, over HTTP with real workers: submitted case, the board's preparation, its decision
+at the meeting, the signed care plan, the presenter's inbox, the follow-up and the board's report."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import subprocess
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
@@ -22,8 +23,8 @@ async def test_case_goes_from_submission_to_signed_care_plan(
 ) -> None:
     start_worker()  # a second worker races the first for every job
     team = await api.team()
-    board = await api.board(team.coordinator)
-    meeting = await api.meeting(team.coordinator, board["id"], team.participants)
+    meeting = await api.board_meeting_soon(team)
+    board = {"id": meeting["board_id"]}
     assert meeting["quorum"]["missing"] == []
 
     case = await api.case_on_meeting(team.presenter, meeting["id"])
@@ -44,7 +45,15 @@ async def test_case_goes_from_submission_to_signed_care_plan(
         )
         assert created["version"] == 1 and created["discipline"] == reviewer.discipline
 
-    discussed = await api.ok(client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
+    prepared = await api.ok(client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
+    assert prepared["status"] == "scheduled" and prepared["preparation"]["missing"] == []
+    assert (
+        await client.get(f"/cases/{case['id']}/care-plan", headers=team.presenter.headers)
+    ).status_code == 404
+
+    await api.start(team.chair, meeting["id"])
+    await api.attendance(team.chair, meeting["id"], present=[team.chair, team.surgeon, team.radiation])
+    discussed = await api.ok(api.decide(team.chair, case["id"]), 200)
     assert discussed["status"] == "discussed"
     assert discussed["absent_disciplines"] == []
 
@@ -57,6 +66,8 @@ async def test_case_goes_from_submission_to_signed_care_plan(
     assert plan["consensus"] is False
     assert plan["modalities"] == ["systemic_therapy", "surgery", "radiation"]
     assert [len(p["supporters"]) for p in plan["proposals"]] == [2, 1]
+    assert [v["author_name"] for v in plan["differing_views"]] == ["Dr. Radiation"]
+    assert plan["decision"]["decided_by_name"] == "Dr. Chair"
 
     html = await client.get(f"/cases/{case['id']}/care-plan.html", headers=team.presenter.headers)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
@@ -68,7 +79,8 @@ async def test_case_goes_from_submission_to_signed_care_plan(
     bundle = Bundle.model_validate(fhir)
     assert {e.resource.get_resource_type() for e in bundle.entry} >= {"Patient", "Condition", "CarePlan"}
 
-    signed = await api.ok(client.post(f"/cases/{case['id']}/care-plan/sign", headers=team.chair.headers), 200)
+    await api.ok(client.post(f"/meetings/{meeting['id']}/close", headers=team.chair.headers), 200)
+    signed = await api.ok(api.sign(team.chair, case["id"]), 200)
     assert signed["status"] == "final" and signed["signed_by"] == str(team.chair.id)
     assert len(signed["content_hash"]) == 64
     final_case = await api.ok(client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200)
@@ -115,3 +127,37 @@ async def test_case_goes_from_submission_to_signed_care_plan(
     )
     assert (report["signed_plans"], report["non_implementation_rate"]) == (1, 1.0)
     assert report["reasons"]["comorbidity_or_fitness"] == 1
+
+
+async def test_a_decision_produces_exactly_one_version(
+    api: Factory, pool: asyncpg.Pool, worker: subprocess.Popen[bytes], start_worker: WorkerStarter
+) -> None:
+    start_worker()  # two workers race for the consolidation job
+    team = await api.team()
+    meeting = await api.board_meeting_soon(team)
+    case = await api.case_on_meeting(team.presenter, meeting["id"])
+    for reviewer in (team.chair, team.surgeon, team.radiation):
+        await api.ok(
+            api.client.post(
+                f"/cases/{case['id']}/recommendations", json=recommendation_body(), headers=reviewer.headers
+            ),
+            201,
+        )
+    await api.start(team.chair, meeting["id"])
+    await api.attendance(team.chair, meeting["id"], present=[team.chair, team.surgeon, team.radiation])
+    await api.ok(api.decide(team.chair, case["id"]), 200)
+    await api.ok(api.decide(team.chair, case["id"]), 200)  # the same decision again changes nothing
+    # The job delivered twice (at least once means possibly twice) changes nothing either.
+    await pool.execute(
+        "INSERT INTO outbox (job, subject_id) VALUES ('consolidate_care_plan', $1)", case["id"]
+    )
+
+    async def all_done() -> bool:
+        return await pool.fetchval(
+            "SELECT count(*) = 0 FROM outbox WHERE subject_id = $1 AND done_at IS NULL", case["id"]
+        )
+
+    await eventually(all_done)
+    rows = await pool.fetch("SELECT version, status, consensus FROM care_plan WHERE case_id = $1", case["id"])
+    assert [tuple(r) for r in rows] == [(1, "draft", True)]
+    assert await pool.fetchval("SELECT count(*) FROM board_decision WHERE case_id = $1", case["id"]) == 1

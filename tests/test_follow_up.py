@@ -73,7 +73,7 @@ async def test_only_the_presenter_records_and_only_after_signing(api: Factory, p
     body = {"implementation": "fully"}
     early = await api.client.put(_follow_up_url(case), json=body, headers=team.presenter.headers)
     assert early.status_code == 409
-    await api.ok(api.client.post(f"/cases/{case['id']}/care-plan/sign", headers=team.chair.headers), 200)
+    await api.ok(api.sign(team.chair, case["id"]), 200)
     refused = await api.client.put(_follow_up_url(case), json=body, headers=team.chair.headers)
     assert refused.status_code == 403
     denial = await pool.fetchval(

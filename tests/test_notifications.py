@@ -205,9 +205,14 @@ async def test_workers_email_the_draft_and_the_signed_plan(
         await sign(api, team.chair, case["id"])
         final = (await eventually(lambda: delivered_to(team.presenter, 2)))[1]
         assert final["Subject"].startswith("Signed care plan ready (version 1)")
-        emailed = await api.pool.fetchval(
-            "SELECT count(*) FROM notification n JOIN care_plan cp ON cp.id = n.care_plan_id"
-            " WHERE cp.case_id = $1 AND n.emailed_at IS NOT NULL",
-            case["id"],
-        )
-        assert emailed == 3 and len(mailbox.messages) == 3  # presenter twice, chair once; each once
+
+        async def emailed() -> int | None:
+            # The job records emailed_at when its transaction commits, just after the SMTP hand-off.
+            count: int = await api.pool.fetchval(
+                "SELECT count(*) FROM notification n JOIN care_plan cp ON cp.id = n.care_plan_id"
+                " WHERE cp.case_id = $1 AND n.emailed_at IS NOT NULL",
+                case["id"],
+            )
+            return count if count == 3 else None
+
+        assert await eventually(emailed) == 3 and len(mailbox.messages) == 3  # presenter twice, chair once

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.browser.scenarios import case_on_a_meeting, meeting_of
+from tests.browser.scenarios import case_placed_on, meeting_of
 from tests.browser.support import field_error, flash_of, input_value, page_client, text_of
 from tests.factories import Factory
 
@@ -180,24 +180,66 @@ async def test_the_coordinator_moves_a_waiting_case_onto_a_meeting(server: str, 
     assert current["meeting_id"] == meeting["id"] and current["status"] == "scheduled"
 
 
-async def test_the_chair_closes_the_discussion_from_the_case_page(server: str, api: Factory) -> None:
-    team, _, case = await case_on_a_meeting(api)
-    async with page_client(server, team.surgeon) as reviewer:
-        assert "Close the discussion" not in (await reviewer.get(f"/cases/{case['id']}")).text
+async def test_the_chair_records_the_boards_decision_from_the_case_page(server: str, api: Factory) -> None:
+    team = await api.team()
+    meeting = await api.board_meeting_soon(team)
+    case = await case_placed_on(api, team, meeting)
+    deferred = await case_placed_on(api, team, meeting)
     async with page_client(server, team.chair) as browser:
         page = await browser.get(f"/cases/{case['id']}")
-        assert "Close the discussion" in page.text
-        assert "Waiting for: Medical oncology, Surgical oncology, Radiation oncology" in text_of(page)
-        closed = await browser.post(f"/cases/{case['id']}/close-discussion")
-        shown = await browser.get(closed.headers["location"])
-        assert flash_of(shown).startswith("Discussion closed")  # type: ignore[union-attr]
+        assert "Record the decision" not in page.text  # the meeting has not started
+        assert "Preparation: waiting for Medical oncology, Surgical oncology, Radiation oncology" in text_of(
+            page
+        )
+    await api.start(team.chair, meeting["id"])
+    await api.attendance(team.chair, meeting["id"], present=[team.chair, team.surgeon, team.radiation])
+    async with page_client(server, team.surgeon) as reviewer:
+        assert "Record the decision" not in (await reviewer.get(f"/cases/{case['id']}")).text
+    async with page_client(server, team.chair) as browser:
+        page = await browser.get(f"/cases/{case['id']}")
+        assert "Record the decision" in page.text
+        form = [
+            ("outcome", "plan"),
+            ("intent", "curative"),
+            ("modalities", "surgery"),
+            ("modalities", "radiation"),
+            ("modalities", ""),
+            ("summary", "Lumpectomy, then whole-breast radiotherapy."),
+            ("trial.status", "none_available"),
+            ("stage_discussed", "true"),
+            ("quorum_override", ""),
+        ]
+        decided = await browser.post(f"/cases/{case['id']}/decision", form)
+        shown = await browser.get(decided.headers["location"])
+        assert flash_of(shown).startswith("Decision recorded")  # type: ignore[union-attr]
         text = text_of(shown)
-        assert "Discussion closed by Dr. Chair" in text
+        assert "The board's plan recorded by Dr. Chair (medical oncology)" in text
+        assert "Curative: Surgery → Radiation" in text
         assert "Recorded absent: Medical oncology, Surgical oncology, Radiation oncology" in text
+        refused = await browser.post(
+            f"/cases/{case['id']}/decision", [("outcome", "defer"), ("summary", "Later.")]
+        )
+        again = await browser.get(refused.headers["location"])
+        assert "can no longer be deferred" in flash_of(again)  # type: ignore[operator]
+
+        reason = "Await the PET-CT."
+        form = [("outcome", "defer"), ("summary", reason), ("agenda", f"/meetings/{meeting['id']}")]
+        moved_on = await browser.post(f"/cases/{deferred['id']}/decision", form)
+        assert moved_on.headers["location"] == f"/meetings/{meeting['id']}"
+        agenda = await browser.get(moved_on.headers["location"])
+        assert flash_of(agenda).startswith("Deferred")  # type: ignore[union-attr]
+    async with page_client(server, team.presenter) as presenter:
+        history = text_of(await presenter.get(f"/cases/{deferred['id']}"))
+        assert f"Deferred by the board, recorded by Dr. Chair (medical oncology): {reason}" in history
     current: dict[str, Any] = await api.ok(
         api.client.get(f"/cases/{case['id']}", headers=team.presenter.headers), 200
     )
     assert current["status"] == "discussed"
+    decisions = await api.ok(
+        api.client.get(f"/cases/{case['id']}/decisions", headers=team.chair.headers), 200
+    )
+    assert decisions[0]["modalities"] == ["surgery", "radiation"]
+    assert decisions[0]["trial"]["status"] == "none_available" and decisions[0]["stage_discussed"] is True
 
 
 async def test_the_add_a_biomarker_button_fetches_the_next_row(server: str, api: Factory) -> None:

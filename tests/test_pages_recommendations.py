@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import asyncpg
 
-from tests.browser.scenarios import case_on_a_meeting, draft_care_plan, recommend_all
+from tests.browser.scenarios import (
+    case_at_a_meeting_soon,
+    case_on_a_meeting,
+    decide,
+    draft_care_plan,
+    recommend_all,
+)
 from tests.browser.support import field_error, flash_of, input_value, page_client, text_of
-from tests.factories import Factory
+from tests.factories import PASSWORD, Factory
 
 
 def recommendation_form(**overrides: str) -> list[tuple[str, str]]:
@@ -89,11 +95,14 @@ async def test_the_recommendation_form_marks_each_bad_field(
 async def test_the_chair_signs_the_care_plan_version_they_were_shown(
     server: str, api: Factory, pool: asyncpg.Pool
 ) -> None:
-    team, _, case = await case_on_a_meeting(api)
+    team, meeting, case = await case_at_a_meeting_soon(api)
     path = f"/cases/{case['id']}/care-plan"
     async with page_client(server, team.presenter) as presenter:
         assert "no care plan yet" in text_of(await presenter.get(path))
     await recommend_all(api, team, case["id"])
+    async with page_client(server, team.presenter) as presenter:
+        assert "no care plan yet" in text_of(await presenter.get(path))  # preparation, not a decision
+    await decide(api, team, meeting, case["id"])
     async with page_client(server, team.presenter) as presenter:
         assert "being prepared" in text_of(await presenter.get(path))
     await draft_care_plan(pool, case["id"])
@@ -108,17 +117,29 @@ async def test_the_chair_signs_the_care_plan_version_they_were_shown(
 
     async with page_client(server, team.chair) as chair:
         page = await chair.get(path)
-        assert "Sign version 1" in text_of(page)
+        assert "Sign version 1" in text_of(page) and 'name="password"' in page.text
         home = await chair.get("/")
         assert "Care plans waiting for your signature" in text_of(home) and path in home.text
 
-        outdated = await chair.post(f"{path}/sign", {"version": "0"})
+        wrong = await chair.post(f"{path}/sign", {"version": "1", "password": "not my password"})
+        assert flash_of(await chair.get(wrong.headers["location"])) == (
+            "The password is not correct; the care plan was not signed."
+        )
+        failed = await pool.fetchval(
+            "SELECT count(*) FROM audit_event"
+            " WHERE actor_id = $1 AND action = 'sign_in' AND outcome = 'denied'",
+            team.chair.id,
+        )
+        assert failed == 1
+        outdated = await chair.post(f"{path}/sign", {"version": "0", "password": PASSWORD})
         assert flash_of(await chair.get(outdated.headers["location"])) == (
             "A newer draft (version 1) has arrived; read it before signing"
         )
-        signed = await chair.post(f"{path}/sign", {"version": "1"})
+        signed = await chair.post(f"{path}/sign", {"version": "1", "password": PASSWORD})
         shown = await chair.get(signed.headers["location"])
         assert flash_of(shown) == "Care plan version 1 signed. The case is finalized."
-        assert "Signed by Dr. Chair" in text_of(shown)
+        assert "Signed by Dr. Chair" in text_of(shown) and "Approved as the board's care plan" in text_of(
+            shown
+        )
     status = await pool.fetchval("SELECT status FROM care_plan WHERE case_id = $1", case["id"])
     assert status == "final"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -18,11 +16,13 @@ from redis.asyncio import Redis
 from tumorboard import pages
 from tumorboard.audit_trail.controllers import AuditController
 from tumorboard.auth.controllers import AuthController, UserController
-from tumorboard.auth.token_cache import token_cache
+from tumorboard.auth.oidc import OidcConfig, Provider
+from tumorboard.auth.sso_controllers import OidcTokenController
 from tumorboard.boards.controllers import BoardController
 from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
 from tumorboard.cases.controllers import CaseController
 from tumorboard.db import create_pool
+from tumorboard.decisions.controllers import DecisionController
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
 from tumorboard.meetings.controllers import (
@@ -57,21 +57,19 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 def create_app(settings: Settings) -> Litestar:
     """The web application for one PostgreSQL and one Redis."""
     assert settings.database_url and settings.redis_url, "create_app needs DATABASE_URL and REDIS_URL"
+    oidc_config = OidcConfig.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         app.state.settings = settings
+        app.state.oidc = Provider(oidc_config) if oidc_config else None
         app.state.pool = await create_pool(
             settings.database_url or "", min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.redis = Redis.from_url(settings.redis_url or "", socket_timeout=2)
-        revocations = asyncio.create_task(token_cache.listen(settings.database_url or ""))
         try:
             yield
         finally:
-            revocations.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await revocations
             await app.state.redis.aclose()
             await app.state.pool.close()
 
@@ -79,6 +77,7 @@ def create_app(settings: Settings) -> Litestar:
         path="/api/v1",
         route_handlers=[
             AuthController,
+            OidcTokenController,
             UserController,
             BoardController,
             MeetingController,
@@ -88,6 +87,7 @@ def create_app(settings: Settings) -> Litestar:
             CalendarFeedController,
             CalendarController,
             CaseController,
+            DecisionController,
             RecommendationController,
             CarePlanController,
             FollowUpReportController,

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 import asyncpg
 
 from tumorboard.auth.schemas import User, UserCreate
+from tumorboard.db_roles import AppRole, RoleError
 from tumorboard.settings import Settings, configure_logging, current_settings
 
 log = logging.getLogger("tumorboard")
@@ -83,7 +84,13 @@ def _require_urls(settings: Settings) -> tuple[str, str]:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from tumorboard.auth.oidc import OidcConfig, OidcConfigError
+
     _require_urls(settings)
+    try:
+        OidcConfig.from_settings(settings)
+    except OidcConfigError as error:
+        raise CommandError(str(error)) from None
     uvicorn.run(
         "tumorboard.app:create_app_from_env",
         factory=True,
@@ -108,17 +115,30 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    database_url, _ = _require_urls(settings)
-    applied = asyncio.run(_apply_migrations(database_url))
+    if not settings.owner_database_url:
+        raise CommandError("set DATABASE_URL to the owner of the tables (migrations run as that role)")
+    app_role = None
+    if settings.app_database_url:
+        try:
+            app_role = AppRole.from_url(settings.app_database_url)
+        except RoleError as error:
+            raise CommandError(f"TUMORBOARD_APP_DATABASE_URL: {error}") from None
+    else:
+        log.warning(
+            "TUMORBOARD_APP_DATABASE_URL is not set: the service will connect as the owner of the tables"
+        )
+    applied = asyncio.run(_apply_migrations(settings.owner_database_url, app_role))
     print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
 
 
-async def _apply_migrations(database_url: str) -> list[int]:
-    from tumorboard.migrate import migrate
+async def _apply_migrations(database_url: str, app_role: AppRole | None) -> list[int]:
+    from tumorboard.migrate import MigrationError, migrate
 
     conn = await asyncpg.connect(database_url)
     try:
-        return await migrate(conn)
+        return await migrate(conn, app_role=app_role)
+    except (MigrationError, RoleError) as error:
+        raise CommandError(str(error)) from None
     finally:
         await conn.close()
 
@@ -165,10 +185,17 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
     from tumorboard.demo import load_demo_data
 
     signal.signal(signal.SIGTERM, _interrupt)
-    with _services(settings) as (database_url, redis_url):
-        asyncio.run(_apply_migrations(database_url))
+    with _services(settings) as (owner_url, redis_url):
+        # The web and worker connect as the app role, which owns nothing; migrations run as the owner.
+        if settings.app_database_url:
+            app_role, database_url = AppRole.from_url(settings.app_database_url), settings.app_database_url
+        else:
+            app_role = AppRole.generated()
+            database_url = app_role.url(owner_url)
+        asyncio.run(_apply_migrations(owner_url, app_role))
         logins = asyncio.run(load_demo_data(database_url))
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        env.pop("TUMORBOARD_APP_DATABASE_URL", None)
         command = [sys.executable, "-m", "tumorboard.cli"]
         processes = [
             subprocess.Popen([*command, "worker"], env=env),  # noqa: S603
@@ -200,15 +227,15 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _services(settings: Settings) -> Iterator[tuple[str, str]]:
-    """The configured PostgreSQL and Redis, or embedded ones when the URLs are unset."""
-    if settings.database_url and settings.redis_url:
-        yield settings.database_url, settings.redis_url
+    """The configured PostgreSQL (as the owner) and Redis, or embedded ones when the URLs are unset."""
+    if settings.owner_database_url and settings.redis_url:
+        yield settings.owner_database_url, settings.redis_url
         return
     from tumorboard.embedded import EmbeddedError, embedded_services
 
     try:
         with embedded_services(settings.data_dir, durable=True) as (database_url, redis_url):
-            yield settings.database_url or database_url, settings.redis_url or redis_url
+            yield settings.owner_database_url or database_url, settings.redis_url or redis_url
     except EmbeddedError as error:
         raise CommandError(str(error)) from None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
+from tumorboard.db_roles import AppRole, apply_app_role
 from tumorboard.settings import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[int]:
-    """Apply every pending migration; return the versions applied now."""
+async def migrate(
+    conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *, app_role: AppRole | None = None
+) -> list[int]:
+    """Apply every pending migration, then grant the app role its rights; return the versions applied."""
     migrations = load_migrations(directory)
     await conn.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
     try:
@@ -83,6 +86,8 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                 )
             log.info("applied migration %04d_%s", migration.version, migration.name)
             done.append(migration.version)
+        if app_role is not None:
+            await apply_app_role(conn, app_role)
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)

@@ -17,7 +17,12 @@ SQL_DIR = PROJECT_ROOT / "sql"
 class Settings:
     """Everything the service reads from its environment."""
 
+    # What web and worker processes connect with: the app role when TUMORBOARD_APP_DATABASE_URL is set.
     database_url: str | None = None
+    # DATABASE_URL: the owner of the tables, which `tumorboard migrate` connects as.
+    owner_database_url: str | None = None
+    # TUMORBOARD_APP_DATABASE_URL: the role (and password) migrate creates and grants for the service.
+    app_database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "tumorboard")
     token_ttl_hours: int = 12
@@ -41,6 +46,15 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     smtp_ca_file: str | None = None
+    # Single sign-on with OpenID Connect: on when the issuer and client id are set (see docs/security.md).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provider_name: str = "single sign-on"
+    oidc_scopes: str = "openid email profile"
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: str = ""
+    oidc_provision_users: bool = True
     # Tests only: seconds a consolidation waits before committing, so a test can kill its worker.
     test_consolidation_delay: float = 0.0
 
@@ -51,8 +65,11 @@ class Settings:
         public_url = (env.get("TUMORBOARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
         # Cookies are Secure (and HSTS is sent) by default when the service is published over HTTPS.
         secure_default = "1" if public_url.lower().startswith("https://") else "0"
+        app_database_url = env.get("TUMORBOARD_APP_DATABASE_URL") or None
         return cls(
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=app_database_url or env.get("DATABASE_URL") or None,
+            owner_database_url=env.get("DATABASE_URL") or None,
+            app_database_url=app_database_url,
             redis_url=env.get("REDIS_URL") or None,
             data_dir=Path(env.get("TUMORBOARD_DATA_DIR") or cls().data_dir),
             token_ttl_hours=int(env.get("TUMORBOARD_TOKEN_TTL_HOURS", "12")),
@@ -74,6 +91,14 @@ class Settings:
             smtp_password=env.get("TUMORBOARD_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
             smtp_ca_file=env.get("TUMORBOARD_SMTP_CA_FILE") or None,
+            oidc_issuer=env.get("TUMORBOARD_OIDC_ISSUER") or None,
+            oidc_client_id=env.get("TUMORBOARD_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("TUMORBOARD_OIDC_CLIENT_SECRET") or None,
+            oidc_provider_name=env.get("TUMORBOARD_OIDC_PROVIDER_NAME") or "single sign-on",
+            oidc_scopes=env.get("TUMORBOARD_OIDC_SCOPES") or "openid email profile",
+            oidc_groups_claim=env.get("TUMORBOARD_OIDC_GROUPS_CLAIM") or "groups",
+            oidc_group_map=env.get("TUMORBOARD_OIDC_GROUP_MAP") or "",
+            oidc_provision_users=env.get("TUMORBOARD_OIDC_PROVISION_USERS", "1") == "1",
             test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
 

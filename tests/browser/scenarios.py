@@ -38,8 +38,22 @@ async def case_on_a_meeting(api: Factory) -> tuple[Team, dict[str, Any], dict[st
     return team, meeting, await case_placed_on(api, team, meeting)
 
 
+async def case_at_a_meeting_soon(api: Factory) -> tuple[Team, dict[str, Any], dict[str, Any]]:
+    """A fresh team, its meeting starting within the hour (not started yet), and a case placed on it."""
+    team = await api.team()
+    meeting = await api.board_meeting_soon(team)
+    return team, meeting, await case_placed_on(api, team, meeting)
+
+
+async def decide(api: Factory, team: Team, meeting: dict[str, Any], case_id: str, **decision: Any) -> None:
+    """The chair starts the meeting, records the team present and the board's plan for the case."""
+    await api.start(team.chair, meeting["id"])
+    await api.attendance(team.chair, meeting["id"], present=[team.chair, team.surgeon, team.radiation])
+    await api.ok(api.decide(team.chair, case_id, **decision), 200)
+
+
 async def recommend_all(api: Factory, team: Team, case_id: str, **overrides: Any) -> None:
-    """Every required discipline recommends, which ends the discussion."""
+    """Every required discipline recommends: the board's preparation is complete."""
     for reviewer in (team.chair, team.surgeon, team.radiation):
         await api.ok(
             api.client.post(

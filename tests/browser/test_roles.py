@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import SignIn
-from tests.browser.scenarios import case_on_a_meeting, case_placed_on, meeting_of
-from tests.factories import Factory, recommendation_body
+from tests.browser.scenarios import case_on_a_meeting, case_placed_on
+from tests.factories import PASSWORD, Factory, recommendation_body
 
 pytestmark = pytest.mark.slow
 
@@ -145,12 +145,12 @@ async def test_a_reviewer_recommends_and_sees_the_agenda_update_live(sign_in: Si
     assert tab.problems == []
 
 
-async def test_the_chair_closes_the_discussion_and_signs_the_care_plan(
+async def test_the_chair_runs_the_meeting_records_the_decision_and_signs_the_care_plan(
     sign_in: SignIn, api: Factory, worker: subprocess.Popen[bytes]
 ) -> None:
     team = await api.team()
-    meeting = await meeting_of(api, team, starts_in=timedelta(minutes=20))
-    case = await case_placed_on(api, team, meeting, urgency="urgent")  # past the routine deadline
+    meeting = await api.board_meeting_soon(team)
+    case = await case_placed_on(api, team, meeting)
     for reviewer, body in (
         (team.surgeon, recommendation_body()),
         (team.radiation, recommendation_body(modalities=["surgery", "radiation"], summary="Surgery first.")),
@@ -178,12 +178,22 @@ async def test_the_chair_closes_the_discussion_and_signs_the_care_plan(
         .get_by_role("link", name=re.compile(case["patient"]["family_name"]))
         .click()
     )
-    await expect(page.get_by_test_id("where-it-stands")).to_contain_text("Waiting for: Medical oncology")
-    await page.get_by_role("button", name="Close the discussion").click()
-    await expect(page.get_by_test_id("flash")).to_contain_text("Discussion closed")
-    await tab.shot("discussion-closed")
+    await expect(page.get_by_test_id("where-it-stands")).to_contain_text(
+        "Preparation: waiting for Medical oncology"
+    )
+    form = page.get_by_test_id("decision-form")
+    await expect(form.get_by_label("Plan step 1")).to_have_value("systemic_therapy")  # the proposals' lead
+    await form.get_by_label("Decision summary").fill("Neoadjuvant chemotherapy, surgery, then radiotherapy.")
+    await form.get_by_label("Clinical trial status").select_option("none_available")
+    await tab.shot("decision-form")
+    await form.get_by_role("button", name="Record the decision").click()
+    await expect(page.get_by_test_id("flash")).to_contain_text("Decision recorded")
+    await expect(page.get_by_test_id("decision").first).to_contain_text(
+        "Systemic therapy → Surgery → Radiation"
+    )
+    await tab.shot("decision-recorded")
 
-    # The worker drafts the care plan; the page says so until it is there.
+    # The worker drafts the care plan from the decision; the page says so until it is there.
     for _ in range(40):
         await page.goto(f"/cases/{case['id']}/care-plan")
         if await page.get_by_role("button", name="Sign version 1").count():
@@ -192,11 +202,13 @@ async def test_the_chair_closes_the_discussion_and_signs_the_care_plan(
     await expect(page.get_by_test_id("consolidated-plan")).to_contain_text("Curative")
     await expect(page.get_by_text("No consensus")).to_be_visible()
     await tab.shot("care-plan-draft", tablet=True)
+    await page.get_by_label("Your password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign version 1").click()
     await expect(page.get_by_test_id("flash")).to_have_text(
         "Care plan version 1 signed. The case is finalized."
     )
     await expect(page.get_by_text("Signed by Dr. Chair")).to_be_visible()
+    await expect(page.get_by_text("Approved as the board's care plan.")).to_be_visible()
     await tab.shot("care-plan-signed")
 
     await page.goto(f"/meetings/{meeting['id']}")

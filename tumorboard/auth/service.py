@@ -25,7 +25,6 @@ from tumorboard.auth.schemas import (
     UserPage,
     UserUpdate,
 )
-from tumorboard.auth.token_cache import token_cache
 from tumorboard.db import fetch_all, queries
 from tumorboard.enums import Role
 from tumorboard.errors import (
@@ -92,7 +91,7 @@ async def get_user(conn: asyncpg.Connection, user_id: UUID) -> User | None:
 
 async def update_user(conn: asyncpg.Connection, admin: User, user_id: UUID, data: UserUpdate) -> User:
     """An admin changes a user's name, roles, discipline or active flag; deactivating ends the
-    user's tokens and sessions at once (every web process drops them from its cache)."""
+    user's tokens and sessions at once."""
     locked = await queries.auth.lock_user(conn, id=user_id)
     if locked is None:
         raise NotFound("No such user")
@@ -204,12 +203,12 @@ async def reauthenticate(conn: asyncpg.Connection, user: User, password: str) ->
     once the transaction has rolled back.
     """
     account = throttle.account_key(user.email)
-    await throttle.refuse_if_locked(conn, account, action="reauthenticate")
+    await throttle.refuse_if_locked(conn, account)
     row = await queries.auth.get_login(conn, email=account)
     if row is None or row["id"] != user.id or not await verify_password(row["password_hash"], password):
         raise NotAuthenticated(
             "The password is not correct",
-            audit=AuditNote("reauthenticate", "user", user.id),
+            audit=AuditNote("sign_in", "user", user.id),
             failed=FailedPassword(account),
         )
 
@@ -250,45 +249,38 @@ async def issue_token(
 async def resolve_token(
     conn: asyncpg.Connection, token: str, kind: str, idle_ttl: timedelta | None = None
 ) -> Credential:
-    """The credential behind an unexpired token of this kind; sessions slide their idle expiry
-    (never past their absolute end)."""
-    token_hash = _token_hash(token)
-    now = datetime.now(UTC)
-    cached = token_cache.get(token_hash, kind, now)
-    if cached is not None:
-        return cached
-    row = await queries.auth.get_token_user(conn, token_hash=token_hash)
+    """The credential behind an unexpired token of this kind, read from the database on every request
+    (so a revocation anywhere takes effect at once); a session slides its idle expiry, never past its
+    absolute end, in the same statement."""
+    idle_expires_at = datetime.now(UTC) + idle_ttl if idle_ttl is not None else None
+    row = await queries.auth.resolve_token(
+        conn, token_hash=_token_hash(token), idle_expires_at=idle_expires_at, slide_step=SLIDE_STEP_SECONDS
+    )
     if row is None or row["kind"] != kind:
         raise NotAuthenticated("Missing, invalid or expired credentials")
-    expires_at = row["expires_at"]
-    if idle_ttl is not None:
-        expires_at = await queries.auth.extend_session(conn, token_hash=token_hash, expires_at=now + idle_ttl)
     fields = dict(row)
-    credential = Credential(
+    return Credential(
         user=msgspec.convert({name: fields[name] for name in _USER_FIELDS}, User),
         id=row["token_id"],
         kind=row["kind"],
         ends_at=row["ends_at"],
     )
-    token_cache.put(token_hash, credential, expires_at, now)
-    return credential
 
 
+# A session's expiry is written again only when it would move by more than this: at most one write
+# per session every half minute, however many pages it opens.
+SLIDE_STEP_SECONDS = 30
 _USER_FIELDS = tuple(field.name for field in msgspec.structs.fields(User))
 
 
 async def revoke_token(conn: asyncpg.Connection, token: str) -> None:
-    """Forget a token, in every process at once (a sign-in replacing the browser's session)."""
-    token_hash = _token_hash(token)
-    token_cache.drop_token(token_hash)
-    await queries.auth.delete_token(conn, token_hash=token_hash)
+    """Forget a token (a sign-in replacing the browser's session)."""
+    await queries.auth.delete_token(conn, token_hash=_token_hash(token))
 
 
 async def sign_out(conn: asyncpg.Connection, token: str) -> None:
-    """End a token or session, in every process at once; audited when it existed."""
-    token_hash = _token_hash(token)
-    token_cache.drop_token(token_hash)
-    ended = await queries.auth.delete_token(conn, token_hash=token_hash)
+    """End a token or session (every process reads it from the database); audited when it existed."""
+    ended = await queries.auth.delete_token(conn, token_hash=_token_hash(token))
     if ended is not None:
         audit.current_request().credential_id = ended["id"]
         await audit.record(conn, ended["user_id"], "sign_out", "user", ended["user_id"])

@@ -41,13 +41,13 @@ async def serialize_account(conn: asyncpg.Connection, account: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('sign_in:' || $1, 0))", account)
 
 
-async def refuse_if_locked(conn: asyncpg.Connection, account: str, action: str = "sign_in") -> None:
+async def refuse_if_locked(conn: asyncpg.Connection, account: str) -> None:
     """TooManyAttempts (audited by the caller's refusal handling) while the account or the client's
     address is locked."""
     locked_until = await queries.auth.get_sign_in_lock(conn, account=account, address=_address())
     if locked_until is not None:
         raise TooManyAttempts(
-            TOO_MANY, retry_after=_seconds_until(locked_until), audit=AuditNote(f"{action}_throttled", "user")
+            TOO_MANY, retry_after=_seconds_until(locked_until), audit=AuditNote("sign_in_throttled", "user")
         )
 
 

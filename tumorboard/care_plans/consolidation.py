@@ -1,8 +1,10 @@
-"""Consolidation: one care plan version from the recommendations, built exactly once.
+"""Consolidation: one care plan version from the board's decision, built exactly once.
 
-The job may run more than once (arq runs jobs at least once). It locks the case, and
-writes a version only when the recommendations it would be built from differ from those of
-the latest draft, or when the chair reopened the signed version for an amendment;
+A version gathers the decision as the chair recorded it, every recommendation (attributed, with its
+version), the attendance and quorum counted when the board decided, and any quorum override. The
+job may run more than once (arq runs jobs at least once): it locks the case and writes a version
+only when the decision revision or a recommendation version differs from those the latest draft was
+built from (`source_fingerprint`), or when the chair reopened the signed version for an amendment;
 UNIQUE (case_id, version) backs this up. The version, its PDF job and the notifications of the
 people waiting for it commit together.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -20,11 +21,12 @@ import msgspec
 
 from tumorboard import audit, outbox
 from tumorboard.care_plans.schemas import CarePlanContent, PlanProposal
-from tumorboard.cases.service import load_case, missing_disciplines
-from tumorboard.db import Record, fetch_all, queries
-from tumorboard.enums import CaseStatus, Intent
+from tumorboard.cases.service import load_case
+from tumorboard.db import Record, queries
+from tumorboard.decisions.schemas import Decision
+from tumorboard.decisions.service import current_plan
+from tumorboard.enums import CaseStatus
 from tumorboard.labels import label
-from tumorboard.meetings.quorum import attendance_view, meeting_quorum
 from tumorboard.notifications.schemas import NotificationKind
 from tumorboard.notifications.service import notify_care_plan_ready
 from tumorboard.recommendations.schemas import Recommendation
@@ -32,19 +34,32 @@ from tumorboard.recommendations.service import recommendations_of
 from tumorboard.settings import current_settings
 
 
-def source_fingerprint(recommendations: Sequence[Recommendation], absent: Sequence[str]) -> str:
-    """Names the recommendation versions (and absences) a care plan version is built from."""
+def source_fingerprint(decision: Decision, recommendations: Sequence[Recommendation]) -> str:
+    """Names what a version is built from: the decision's revision and each recommendation's version."""
     parts = sorted(f"{r.id}:{r.version}" for r in recommendations)
-    return hashlib.sha256("|".join([*parts, "absent", *sorted(absent)]).encode()).hexdigest()
+    return hashlib.sha256("|".join([f"decision:{decision.id}", *parts]).encode()).hexdigest()
 
 
 async def current_sources(
     conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID
-) -> tuple[list[Recommendation], list[str], str]:
-    """A case's recommendations, its absent disciplines and their fingerprint, as they stand now."""
+) -> tuple[Decision | None, list[Recommendation], str | None]:
+    """A case's current plan decision, its recommendations and their fingerprint, as they stand now."""
+    decision = await current_plan(conn, case_id, meeting_id)
     recommendations = await recommendations_of(conn, case_id)
-    absent = await missing_disciplines(conn, case_id, meeting_id)
-    return recommendations, absent, source_fingerprint(recommendations, absent)
+    return decision, recommendations, source_fingerprint(decision, recommendations) if decision else None
+
+
+def agrees(recommendation: Recommendation, decision: Decision) -> bool:
+    """Whether a recommendation proposes the decided intent and the same modalities in the same order."""
+    return recommendation.intent == decision.intent and list(recommendation.modalities) == list(
+        decision.modalities or []
+    )
+
+
+def is_consensus(decision: Decision, recommendations: Sequence[Recommendation]) -> bool:
+    """Consensus: at least two disciplines recommended, and every recommendation matches the decision."""
+    disciplines = {r.discipline for r in recommendations}
+    return len(disciplines) >= 2 and all(agrees(r, decision) for r in recommendations)
 
 
 def proposals(recommendations: Sequence[Recommendation]) -> list[PlanProposal]:
@@ -66,11 +81,13 @@ def _pause_before_commit() -> float:
 
 
 async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int | None:
-    """Build the next care plan version of a discussed case; None when there is nothing new."""
+    """Build the next care plan version of a decided case; None when there is nothing new."""
     case = await queries.cases.lock_case(conn, id=case_id)
     if case is None or case["status"] != CaseStatus.DISCUSSED:
         return None
-    recommendations, absent, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
+    decision, recommendations, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
+    if decision is None or fingerprint is None:
+        return None
     latest = await queries.care_plans.get_latest_care_plan_state(conn, case_id=case_id)
     amendment = await queries.care_plans.get_open_care_plan_amendment(conn, case_id=case_id)
     if latest is not None:
@@ -78,7 +95,7 @@ async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int 
             return None
         if latest["status"] == "draft" and latest["source_fingerprint"] == fingerprint:
             return None
-    content = await _content(conn, case_id, recommendations, absent, amendment)
+    content = await _content(conn, case_id, decision, recommendations, amendment)
     version = (latest["version"] if latest else 0) + 1
     care_plan_id = await queries.care_plans.insert_care_plan(
         conn,
@@ -88,6 +105,7 @@ async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int 
         content=msgspec.to_builtins(content),
         source_fingerprint=fingerprint,
         replaces_version=amendment["amends_version"] if amendment else None,
+        decision_id=decision.id,
     )
     await audit.record(conn, None, "consolidate", "care_plan", care_plan_id)
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, care_plan_id)
@@ -97,43 +115,42 @@ async def consolidate_care_plan(conn: asyncpg.Connection, case_id: UUID) -> int 
     return version
 
 
-async def _attendance_and_quorum(conn: asyncpg.Connection, meeting: dict[str, Any]) -> dict[str, Any]:
-    """Who took part and, once the meeting has started, who attended; quorum on the same basis."""
-    rows = [
-        dict(row) for row in await fetch_all(queries.meetings.list_attendance(conn, meeting_id=meeting["id"]))
-    ]
-    attendance = attendance_view(meeting["status"], rows)
-    recorded = {entry.user_id: entry.status for entry in attendance}
-    quorum, basis = meeting_quorum(meeting["status"], meeting["required_disciplines"], rows, attendance)
-    return {
-        "participants": [{**row, "attendance": recorded.get(row["user_id"])} for row in rows],
-        "quorum": {**msgspec.to_builtins(quorum), "basis": basis},
-    }
-
-
 async def _content(
     conn: asyncpg.Connection,
     case_id: UUID,
+    decision: Decision,
     recommendations: list[Recommendation],
-    absent: list[str],
     amendment: Record | None,
 ) -> CarePlanContent:
     case = await load_case(conn, case_id)
-    meeting = dict(await queries.meetings.get_meeting(conn, id=case.meeting_id))
-    ranked = proposals(recommendations)
+    meeting = dict(await queries.meetings.get_meeting(conn, id=decision.meeting_id))
+    decided = msgspec.to_builtins(decision)
+    trial = decided.pop("trial") or {}
     snapshot = {
         **msgspec.to_builtins(case),
         "case_id": case.id,
-        "meeting": {**meeting, **await _attendance_and_quorum(conn, meeting)},
+        "meeting": {
+            **meeting,
+            "participants": decided["attendance"],
+            "quorum": {**decided["quorum"], "basis": "attendance"},
+        },
         "recommendations": [
             {**msgspec.to_builtins(r), "trial_id": r.trial.id if r.trial else None} for r in recommendations
         ],
-        "consensus": len(ranked) == 1,
-        "intent": ranked[0].intent if ranked else Intent.UNDETERMINED,
-        "modalities": ranked[0].modalities if ranked else [],
-        "proposals": msgspec.to_builtins(ranked),
-        "absent_disciplines": absent,
-        "trial_ids": sorted({r.trial.id for r in recommendations if r.trial}),
+        "consensus": is_consensus(decision, recommendations),
+        "intent": decision.intent,
+        "modalities": decision.modalities,
+        "proposals": msgspec.to_builtins(proposals(recommendations)),
+        "absent_disciplines": case.preparation.missing if case.preparation else [],
+        "trial_ids": sorted(
+            {r.trial.id for r in recommendations if r.trial} | ({trial["id"]} if trial.get("id") else set())
+        ),
+        "decision": {**decided, "trial_status": trial.get("status"), "trial_id": trial.get("id")},
+        "differing_views": [
+            {**msgspec.to_builtins(r), "recommendation_id": r.id}
+            for r in recommendations
+            if not agrees(r, decision)
+        ],
         "amendment": None
         if amendment is None
         else {

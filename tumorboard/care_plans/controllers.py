@@ -70,10 +70,11 @@ class CarePlanController(Controller):
     async def sign(
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
     ) -> CarePlan:
-        """Sign the latest draft (the meeting's chair): the plan becomes final. An optional body
-        `{"version": n}` refuses with 409 when a newer draft has arrived since the chair read n."""
-        data = await read_json(request, SignatureRequest) if await request.body() else SignatureRequest()
-        return versions.summary(await service.sign(conn, user, case_id, data.version))
+        """Sign the latest draft (the chair of the meeting that decided), re-authenticating with the
+        password: the plan becomes final. `version` refuses with 409 when a newer draft has arrived
+        since the chair read it."""
+        data = await read_json(request, SignatureRequest)
+        return versions.summary(await service.sign(conn, user, case_id, data.password, data.version))
 
     @post("/care-plan/amend", operation_id="AmendCarePlan", status_code=201)
     async def amend(

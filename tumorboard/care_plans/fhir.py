@@ -161,7 +161,7 @@ def _sequence(modalities: list[str]) -> str:
 def _plan_description(content: CarePlanContent) -> str:
     text = f"{label(content.intent)} intent: {_sequence(content.modalities)}."
     if not content.consensus:
-        text += " The board did not reach consensus; see notes for the dissenting proposals."
+        text += " The board did not reach consensus; see notes for the differing views."
     return text
 
 
@@ -214,8 +214,21 @@ def _plan_notes(document: CarePlanDocument) -> list[Annotation]:
                 text=f"Amends signed version {content.amendment.replaces_version}: {content.amendment.reason}"
             )
         )
+    decision = content.decision
+    if decision is not None:
+        notes.append(
+            Annotation(
+                text=f"The board's decision, recorded by {decision.decided_by_name}: {decision.summary}"
+            )
+        )
+        if decision.quorum_override:
+            missing = ", ".join(label(d) for d in content.meeting.quorum.missing)
+            notes.append(
+                Annotation(text=f"Decided without quorum (missing {missing}): {decision.quorum_override}")
+            )
     if not content.consensus:
-        notes.extend(_proposal_note(i, prop) for i, prop in enumerate(content.proposals, start=1))
+        if decision is None:  # versions built before the board's decisions were recorded
+            notes.extend(_proposal_note(i, prop) for i, prop in enumerate(content.proposals, start=1))
         notes.extend(
             Annotation(text=f"Dissent of {r.author_name} ({label(r.discipline)}): “{r.summary}”")
             for r in content.recommendations

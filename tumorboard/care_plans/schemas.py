@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from tumorboard.validation import Text, safe_message
+from tumorboard.validation import Name, Text, safe_message
 
 
 class PlanPatient(msgspec.Struct, kw_only=True, frozen=True):
@@ -115,6 +115,38 @@ class PlanProposal(msgspec.Struct, kw_only=True, frozen=True):
     supporters: list[str]
 
 
+class PlanDecision(msgspec.Struct, kw_only=True, frozen=True):
+    """The board's decision as the chair recorded it (the revision the version is built from)."""
+
+    id: UUID
+    revision: int
+    outcome: str
+    intent: str
+    modalities: list[str]
+    summary: str
+    rationale: str | None = None
+    guideline: PlanGuideline | None = None
+    trial_status: str | None = None
+    trial_id: str | None = None
+    stage_discussed: bool | None = None
+    quorum_override: str | None = None
+    decided_by_name: str
+    decided_at: datetime
+
+
+class PlanDifferingView(msgspec.Struct, kw_only=True, frozen=True):
+    """A recommendation that does not propose the decided intent and modalities, in its author's words."""
+
+    recommendation_id: UUID
+    discipline: str
+    author_name: str
+    version: int
+    intent: str
+    modalities: list[str]
+    summary: str
+    rationale: str | None = None
+
+
 class PlanAmendment(msgspec.Struct, kw_only=True, frozen=True):
     """The signed version an amendment replaces, and why the chair reopened it."""
 
@@ -148,6 +180,8 @@ class CarePlanContent(msgspec.Struct, kw_only=True, frozen=True):
     absent_disciplines: list[str] = []
     trial_ids: list[str] = []
     amendment: PlanAmendment | None = None
+    decision: PlanDecision | None = None  # versions built before board decisions were recorded have none
+    differing_views: list[PlanDifferingView] = []
 
 
 class CarePlanSignature(msgspec.Struct, kw_only=True, frozen=True):
@@ -201,6 +235,8 @@ class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
     trial_ids: list[str] = []
     replaces_version: int | None = None
     amendment_reason: str | None = None
+    decision: PlanDecision | None = None
+    differing_views: list[PlanDifferingView] = []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,8 +244,10 @@ class CarePlan(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SignatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Optional body of POST /cases/{id}/care-plan/sign: the version the chair read."""
+    """Body of POST /cases/{id}/care-plan/sign: the chair's password (signing re-authenticates) and,
+    optionally, the version the chair read."""
 
+    password: Name
     version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 

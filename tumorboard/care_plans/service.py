@@ -11,19 +11,23 @@ import asyncpg
 import msgspec
 
 from tumorboard import audit, outbox
+from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
+from tumorboard.auth.service import reauthenticate
 from tumorboard.care_plans.consolidation import current_sources
 from tumorboard.care_plans.documents import render_html
 from tumorboard.care_plans.fhir import build_fhir_bundle
 from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.care_plans.schemas import Amendment, AmendmentCreate, CarePlanDocument
 from tumorboard.care_plans.versions import changes_to_show, document_from_row, get_version
-from tumorboard.cases.service import get_case, require_chair
+from tumorboard.cases.lifecycle import CaseEvent
+from tumorboard.cases.policy import CaseFacts, can_amend, can_sign
+from tumorboard.cases.service import change_status, get_case
 from tumorboard.db import queries
-from tumorboard.enums import CaseStatus
 from tumorboard.errors import Conflict, NotFound, NotReady
 from tumorboard.notifications.schemas import NotificationKind
 from tumorboard.notifications.service import notify_care_plan_ready
+from tumorboard.policy import enforce
 
 
 def content_hash(case_id: UUID, version: int, content: object) -> str:
@@ -35,11 +39,11 @@ def content_hash(case_id: UUID, version: int, content: object) -> str:
 
 
 async def get_document(conn: asyncpg.Connection, user: User, case_id: UUID) -> CarePlanDocument:
-    """The latest care plan version of a case the caller may see; 404 before the first draft."""
+    """The latest care plan version of a case the caller may see; 404 until the decision is consolidated."""
     await get_case(conn, user, case_id, action="read_care_plan")
     row = await queries.care_plans.get_latest_care_plan(conn, case_id=case_id)
     if row is None:
-        raise NotFound("The care plan has no draft yet")
+        raise NotFound("There is no care plan yet: it is drafted once the board has decided the case")
     return document_from_row(row)
 
 
@@ -66,24 +70,31 @@ async def get_fhir(
 
 
 async def sign(
-    conn: asyncpg.Connection, user: User, case_id: UUID, version: int | None = None
+    conn: asyncpg.Connection, user: User, case_id: UUID, password: str, version: int | None = None
 ) -> CarePlanDocument:
-    """The chair signs the latest draft (the `version` they read, when given): it becomes final,
-    the case finalized, an amendment closed."""
+    """The chair signs the latest draft (the `version` they read, when given), re-authenticating with
+    their password: it becomes final, the case finalized, an amendment closed.
+
+    A caller who is not the chair is refused (403) before a wrong password (401, audited as a failed
+    sign-in), before a case or plan in the wrong state (409).
+    """
     case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    await require_chair(conn, user, case["meeting_id"], action="sign_care_plan", case_id=case_id)
-    if case["status"] == CaseStatus.FINALIZED:
-        raise Conflict("The care plan is already signed; the chair can amend it to change it")
     latest = await queries.care_plans.get_latest_care_plan(conn, case_id=case_id)
-    if case["status"] != CaseStatus.DISCUSSED or latest is None or latest["status"] != "draft":
-        raise Conflict("There is no care plan draft to sign yet")
+    role = await participant_role(conn, case["meeting_id"], user.id)
+    verdict = can_sign(user, CaseFacts.of(case), role, latest["status"] if latest else None)
+    if verdict.forbidden:
+        enforce(verdict, action="sign_care_plan", subject_type="case", subject_id=case_id)
+    await reauthenticate(conn, user, password)
+    enforce(verdict, action="sign_care_plan", subject_type="case", subject_id=case_id)
     if version is not None and version != latest["version"]:
         raise Conflict(f"A newer draft (version {latest['version']}) has arrived; read it before signing")
     _, _, fingerprint = await current_sources(conn, case_id, case["meeting_id"])
     if latest["source_fingerprint"] != fingerprint:
-        raise Conflict("A recommendation changed; the new draft is being prepared, sign it in a moment")
+        raise Conflict(
+            "The decision or a recommendation changed; the new draft is being prepared, sign it then"
+        )
     await queries.care_plans.sign_care_plan(
         conn,
         id=latest["id"],
@@ -92,7 +103,7 @@ async def sign(
         content_hash=content_hash(case_id, latest["version"], latest["content"]),
     )
     await queries.care_plans.close_care_plan_amendment(conn, case_id=case_id, signed_id=latest["id"])
-    await queries.cases.mark_case_finalized(conn, id=case_id)
+    await change_status(conn, case_id, case["status"], CaseEvent.SIGN)
     await audit.record(conn, user.id, "sign", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, latest["id"])
     await notify_care_plan_ready(conn, NotificationKind.CARE_PLAN_FINAL, case_id, latest["id"])
@@ -105,14 +116,18 @@ async def amend(conn: asyncpg.Connection, user: User, case_id: UUID, data: Amend
     case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    await require_chair(conn, user, case["meeting_id"], action="amend_care_plan", case_id=case_id)
-    if case["status"] != CaseStatus.FINALIZED:
-        raise Conflict("Only a signed care plan can be amended; the current draft can still change")
+    role = await participant_role(conn, case["meeting_id"], user.id)
+    enforce(
+        can_amend(user, CaseFacts.of(case), role),
+        action="amend_care_plan",
+        subject_type="case",
+        subject_id=case_id,
+    )
     latest = await queries.care_plans.get_latest_care_plan_state(conn, case_id=case_id)
     row = await queries.care_plans.insert_care_plan_amendment(
         conn, case_id=case_id, amends_id=latest["id"], reason=data.reason, requested_by=user.id
     )
-    await queries.care_plans.reopen_case_for_amendment(conn, id=case_id)
+    await change_status(conn, case_id, case["status"], CaseEvent.AMEND)
     await audit.record(conn, user.id, "amend", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)
     return Amendment(

@@ -86,6 +86,8 @@ def summary(document: CarePlanDocument) -> CarePlan:
         trial_ids=content.trial_ids,
         replaces_version=content.amendment.replaces_version if content.amendment else None,
         amendment_reason=content.amendment.reason if content.amendment else None,
+        decision=content.decision,
+        differing_views=content.differing_views,
     )
 
 

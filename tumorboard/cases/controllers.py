@@ -69,8 +69,3 @@ class CaseController(Controller):
     async def withdraw_case(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
         """Withdraw a case (its presenter)."""
         return await service.withdraw_case(conn, user, case_id)
-
-    @post("/{case_id:uuid}/close-discussion", operation_id="CloseDiscussion", status_code=200)
-    async def close_discussion(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
-        """End the discussion of a case (the meeting's chair)."""
-        return await service.close_discussion(conn, user, case_id)

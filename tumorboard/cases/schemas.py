@@ -71,8 +71,16 @@ class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     discuss_by: date | None = None
 
 
+class Preparation(msgspec.Struct, kw_only=True, frozen=True):
+    """Which of the board's required disciplines have recommended on a case on a meeting, and which not."""
+
+    recommended: list[Discipline]
+    missing: list[Discipline]
+
+
 class Case(msgspec.Struct, kw_only=True, frozen=True):
-    """A case as its presenter, its meeting's participants and coordinators see it."""
+    """A case as its presenter, its meeting's participants and coordinators see it; `preparation`
+    while it is on a meeting and the board has not signed its plan."""
 
     id: UUID
     status: CaseStatus
@@ -94,6 +102,7 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     discussion_closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    preparation: Preparation | None = None
     # Coordinators only: the MRN is recorded with other patient details than this case's.
     patient_mismatch: bool | msgspec.UnsetType = msgspec.UNSET
 

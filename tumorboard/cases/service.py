@@ -10,25 +10,43 @@ import asyncpg
 import msgspec
 
 from tumorboard import audit, outbox
-from tumorboard.auth.access import participant_role, require_role
+from tumorboard.auth.access import require_role
 from tumorboard.auth.schemas import User
+from tumorboard.cases.lifecycle import UNDER_DISCUSSION, CaseEvent, next_status
+from tumorboard.cases.policy import CaseFacts, can_move, can_withdraw
 from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.db import Record, fetch_all, queries
-from tumorboard.enums import CaseStatus, ParticipantRole, Role
+from tumorboard.enums import CaseStatus, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from tumorboard.meetings import moves
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
+from tumorboard.policy import enforce
 
 _PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex")
 
 
 def case_from_row(row: Record) -> Case:
-    """A case struct from a get_case or list_cases row."""
+    """A case struct from a get_case or list_cases row (with its preparation when the row has it)."""
     fields = dict(row)
     fields["patient"] = {name: fields.pop(name) for name in _PATIENT_FIELDS}
     if fields.get("patient_mismatch") is None:  # shown to coordinators only
         fields.pop("patient_mismatch", None)
+    required = fields.pop("required_disciplines", None)
+    recommended = fields.pop("recommended_disciplines", None) or []
+    if required is not None and fields["status"] in UNDER_DISCUSSION:
+        fields["preparation"] = {
+            "recommended": sorted(recommended),
+            "missing": [d for d in required if d not in recommended],
+        }
     return msgspec.convert(fields, Case)
+
+
+async def change_status(conn: asyncpg.Connection, case_id: UUID, status: str, event: CaseEvent) -> CaseStatus:
+    """Move one locked case along the lifecycle (409 when its status does not allow the event)."""
+    target = next_status(status, event)
+    if target != status:
+        await queries.cases.change_case_status(conn, id=case_id, to_status=target, from_statuses=[status])
+    return target
 
 
 async def submit_case(
@@ -165,7 +183,10 @@ async def list_cases(
 
 async def move_case(conn: asyncpg.Connection, user: User, case_id: UUID, data: CaseMove) -> Case:
     """A coordinator puts a case on a meeting by hand; the assignment rule still holds."""
-    require_role(user, Role.COORDINATOR, action="move", subject_type="case", subject_id=case_id)
+    case = await queries.cases.lock_case(conn, id=case_id)
+    if case is None:
+        raise NotFound("No such case")
+    enforce(can_move(user, CaseFacts.of(case)), action="move", subject_type="case", subject_id=case_id)
     await moves.move_case(conn, user.id, case_id, data.meeting_id)
     return await load_case(conn, case_id)
 
@@ -175,65 +196,9 @@ async def withdraw_case(conn: asyncpg.Connection, user: User, case_id: UUID) -> 
     case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    if case["presenter_id"] != user.id:
-        raise AccessDenied(
-            "Only the case's presenter may withdraw it",
-            action="withdraw",
-            subject_type="case",
-            subject_id=case_id,
-        )
-    if case["status"] in (CaseStatus.FINALIZED, CaseStatus.WITHDRAWN):
-        raise Conflict(
-            "The case is already withdrawn"
-            if case["status"] == CaseStatus.WITHDRAWN
-            else "The case's care plan is signed; a finalized case cannot be withdrawn"
-        )
-    await queries.cases.withdraw_case(conn, id=case_id)
+    enforce(
+        can_withdraw(user, CaseFacts.of(case)), action="withdraw", subject_type="case", subject_id=case_id
+    )
+    await change_status(conn, case_id, case["status"], CaseEvent.WITHDRAW)
     await audit.record(conn, user.id, "withdraw", "case", case_id)
     return await load_case(conn, case_id)
-
-
-async def close_discussion(conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
-    """The chair ends the discussion; disciplines that did not recommend are recorded absent."""
-    case = await queries.cases.lock_case(conn, id=case_id)
-    if case is None:
-        raise NotFound("No such case")
-    await require_chair(conn, user, case["meeting_id"], action="close_discussion", case_id=case_id)
-    if case["status"] == CaseStatus.DISCUSSED:
-        return await load_case(conn, case_id)
-    if case["status"] != CaseStatus.SCHEDULED:
-        raise Conflict(f"The case is {case['status']}; only a scheduled case's discussion can close")
-    await mark_discussed(conn, case_id, case["meeting_id"], closed_by_chair=True)
-    await audit.record(conn, user.id, "close_discussion", "case", case_id)
-    return await load_case(conn, case_id)
-
-
-async def require_chair(
-    conn: asyncpg.Connection, user: User, meeting_id: UUID | None, *, action: str, case_id: UUID
-) -> None:
-    """Refuse (and audit) anyone but the chair of the case's meeting."""
-    if await participant_role(conn, meeting_id, user.id) != ParticipantRole.CHAIR:
-        raise AccessDenied(
-            "Only the chair of the case's meeting may do this",
-            action=action,
-            subject_type="case",
-            subject_id=case_id,
-        )
-
-
-async def missing_disciplines(conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID) -> list[str]:
-    """Required disciplines of the case's board that have not recommended yet."""
-    required = await queries.cases.get_required_disciplines(conn, meeting_id=meeting_id)
-    recommended = set(await queries.cases.list_recommended_disciplines(conn, case_id=case_id))
-    return [d for d in required if d not in recommended]
-
-
-async def mark_discussed(
-    conn: asyncpg.Connection, case_id: UUID, meeting_id: UUID, *, closed_by_chair: bool
-) -> None:
-    """Move a locked scheduled case to discussed and ask for its care plan draft."""
-    absent = await missing_disciplines(conn, case_id, meeting_id)
-    await queries.cases.mark_case_discussed(
-        conn, id=case_id, absent_disciplines=absent, closed_by_chair=closed_by_chair
-    )
-    await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)

@@ -17,8 +17,9 @@ import asyncpg
 
 from tumorboard import audit, outbox
 from tumorboard.auth.schemas import User
+from tumorboard.cases.lifecycle import CaseEvent, allows, statement
 from tumorboard.db import fetch_all, queries
-from tumorboard.enums import CaseStatus, MeetingStatus, Urgency
+from tumorboard.enums import MeetingStatus, Urgency
 from tumorboard.errors import NotReady
 from tumorboard.meetings.documents import fingerprint, render_agenda_html, render_agenda_pdf
 from tumorboard.meetings.rules import Deferral
@@ -150,13 +151,19 @@ async def lock_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
 
 
 def _defer(case: AgendaCase) -> bool:
-    return case.urgency == Urgency.ROUTINE and not case.ready and case.status == CaseStatus.SCHEDULED
+    return (
+        case.urgency == Urgency.ROUTINE
+        and not case.ready
+        and allows(case.status, CaseEvent.NOT_READY_AT_LOCK)
+    )
 
 
 async def _defer_case(conn: asyncpg.Connection, meeting: Meeting, case: AgendaCase) -> None:
     missing = [str(item) for item in case.missing_items]
     note = Deferral(missing, meeting.starts_at, meeting.time_zone).waiting_note(DEFERRED_WAITING)
-    await queries.meetings.defer_case(conn, id=case.id, meeting_id=meeting.id, note=note)
+    await queries.meetings.defer_case(
+        conn, id=case.id, meeting_id=meeting.id, note=note, **statement(CaseEvent.NOT_READY_AT_LOCK)
+    )
     await queries.meetings.insert_deferral(
         conn, case_id=case.id, meeting_id=meeting.id, missing_items=missing
     )

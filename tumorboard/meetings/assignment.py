@@ -1,7 +1,8 @@
 """The assignment engine: put waiting cases on the earliest meetings that fit them, in priority order.
 
 The rule itself is in `rules.py`. A pass takes every waiting case of a group of disease sites in
-priority order (urgent first, then the earliest discuss-by date, then the oldest submission) and
+priority order (urgent first, then cases a board returned to the waiting list, deferred or left
+undecided at a closed meeting, then the earliest discuss-by date, then the oldest submission) and
 gives each the earliest fitting meeting, so a case never loses a seat to one of lower priority.
 Sites whose boards share meetings form one group; a transaction-scoped advisory lock per group
 serialises passes over it, so racing workers keep that order, while groups that share no meeting
@@ -23,6 +24,7 @@ from uuid import UUID
 
 import asyncpg
 
+from tumorboard.cases.lifecycle import CaseEvent, statement
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import Urgency
 from tumorboard.meetings.rules import Deferral, Slot, WaitingCase, explain
@@ -160,7 +162,11 @@ async def _apply(conn: asyncpg.Connection, plan: Plan) -> None:
         ids = list(plan.placed)
         meeting_ids = [plan.placed[case_id] for case_id in ids]
         await queries.meetings.place_cases(
-            conn, ids=ids, meeting_ids=meeting_ids, notes=[plan.placed_notes[case_id] for case_id in ids]
+            conn,
+            ids=ids,
+            meeting_ids=meeting_ids,
+            notes=[plan.placed_notes[case_id] for case_id in ids],
+            **statement(CaseEvent.ASSIGN),
         )
         await queries.meetings.settle_deferrals(conn, case_ids=ids, meeting_ids=meeting_ids)
         await queries.meetings.record_assignments(conn, case_ids=ids)

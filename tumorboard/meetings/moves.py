@@ -7,8 +7,8 @@ from uuid import UUID
 import asyncpg
 
 from tumorboard import audit
+from tumorboard.cases.lifecycle import CaseEvent, next_status
 from tumorboard.db import queries
-from tumorboard.enums import CaseStatus
 from tumorboard.errors import Conflict, InvalidInput, NotFound
 from tumorboard.meetings.rules import Deferral, WaitingCase, refusals
 
@@ -23,8 +23,7 @@ async def move_case(conn: asyncpg.Connection, actor_id: UUID, case_id: UUID, mee
     case = await queries.meetings.lock_case_for_move(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    if case["status"] not in (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED):
-        raise Conflict(f"The case is {case['status']} and can no longer move")
+    moved_status = next_status(case["status"], CaseEvent.MOVE)
     if case["meeting_id"] == meeting_id:
         return
     # Lock both meetings in id order so opposite moves cannot deadlock.
@@ -41,7 +40,12 @@ async def move_case(conn: asyncpg.Connection, actor_id: UUID, case_id: UUID, mee
     deferral = Deferral.from_row(case)
     notes = [deferral.placed_note()] if deferral else []
     await queries.meetings.place_case_by_hand(
-        conn, id=case_id, meeting_id=meeting_id, note=" ".join(notes + soft) or None
+        conn,
+        id=case_id,
+        meeting_id=meeting_id,
+        note=" ".join(notes + soft) or None,
+        to_status=moved_status,
+        from_statuses=[case["status"]],
     )
     await queries.meetings.settle_deferrals(conn, case_ids=[case_id], meeting_ids=[meeting_id])
     await audit.record(conn, actor_id, "move", "case", case_id)

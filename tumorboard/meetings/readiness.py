@@ -13,8 +13,9 @@ import msgspec
 from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.boards.schemas import CHECKLIST_LABELS, ChecklistItem, ChecklistItemKind
+from tumorboard.cases.lifecycle import AWAITING_DECISION
 from tumorboard.db import Record, fetch_all, queries
-from tumorboard.enums import CaseStatus, Role
+from tumorboard.enums import Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from tumorboard.meetings.rules import local_day
 from tumorboard.meetings.schemas import AgendaCase, CaseReadiness, ReadinessCheck, ReadinessUpdate
@@ -31,7 +32,6 @@ _DATED = {
     ChecklistItemKind.PATHOLOGY_REPORT: "pathology_report_on",
     ChecklistItemKind.IMAGING: "imaging_on",
 }
-_OPEN_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED)
 
 
 def check_item(entry: ChecklistItem, facts: Mapping[str, Any], day: date) -> ReadinessCheck:
@@ -158,7 +158,7 @@ async def update_case_readiness(
             subject_type="case",
             subject_id=case_id,
         )
-    if case["status"] not in _OPEN_STATUSES:
+    if case["status"] not in AWAITING_DECISION:
         raise Conflict(f"The case is {case['status']}; its readiness can no longer change")
     today = datetime.now(UTC).date()
     for name in ("pathology_report_on", "imaging_on"):

@@ -11,9 +11,11 @@ import msgspec
 from tumorboard import audit, outbox
 from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import User
+from tumorboard.cases.lifecycle import CaseEvent, statement
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
-from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.errors import Conflict, InvalidInput, NotFound
+from tumorboard.meetings.policy import can_read
 from tumorboard.meetings.quorum import attendance_view, meeting_quorum, quorum
 from tumorboard.meetings.readiness import load_agenda_cases
 from tumorboard.meetings.rules import discipline_names, local_day
@@ -27,6 +29,7 @@ from tumorboard.meetings.schemas import (
     ParticipantsPut,
 )
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
+from tumorboard.policy import enforce
 
 __all__ = ["quorum"]  # the care plan snapshot computes quorum with the same rule
 
@@ -100,7 +103,9 @@ async def set_participants(
             f"Its meeting no longer has participants covering {discipline_names(missing)}; "
             "waiting for another meeting."
         )
-        await queries.meetings.return_cases_to_waiting(conn, meeting_id=meeting_id, note=note)
+        await queries.meetings.return_cases_to_waiting(
+            conn, meeting_id=meeting_id, note=note, **statement(CaseEvent.QUORUM_LOST)
+        )
 
 
 async def lock_meeting_with_cases(conn: asyncpg.Connection, meeting_id: UUID) -> Record:
@@ -130,13 +135,8 @@ async def replace_participants(
 
 async def require_meeting_reader(conn: asyncpg.Connection, user: User, meeting_id: UUID, action: str) -> None:
     """Refuse (and audit) anyone but the meeting's participants and coordinators."""
-    if not user.has_role(Role.COORDINATOR) and await participant_role(conn, meeting_id, user.id) is None:
-        raise AccessDenied(
-            "Only the meeting's participants and coordinators may see it",
-            action=action,
-            subject_type="meeting",
-            subject_id=meeting_id,
-        )
+    role = None if user.has_role(Role.COORDINATOR) else await participant_role(conn, meeting_id, user.id)
+    enforce(can_read(user, role), action=action, subject_type="meeting", subject_id=meeting_id)
 
 
 async def get_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
@@ -199,7 +199,9 @@ async def cancel_locked_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> N
     """Cancel a locked scheduled meeting whose cases are locked; they wait for another meeting
     (the caller adds the assignment job, one per request)."""
     await queries.meetings.cancel_meeting(conn, id=meeting_id)
-    await queries.meetings.return_cases_to_waiting(conn, meeting_id=meeting_id, note=CANCELLED_NOTE)
+    await queries.meetings.return_cases_to_waiting(
+        conn, meeting_id=meeting_id, note=CANCELLED_NOTE, **statement(CaseEvent.MEETING_CANCELLED)
+    )
 
 
 async def update_meeting(
@@ -252,7 +254,11 @@ async def update_meeting(
     if "starts_at" in given:
         meeting_on = local_day(starts_at, locked["time_zone"])
         await queries.meetings.return_late_cases_to_waiting(
-            conn, meeting_id=meeting_id, meeting_on=meeting_on, note=MOVED_LATE_NOTE
+            conn,
+            meeting_id=meeting_id,
+            meeting_on=meeting_on,
+            note=MOVED_LATE_NOTE,
+            **statement(CaseEvent.MEETING_MOVED_LATE),
         )
     await audit.record(conn, user.id, "update", "meeting", meeting_id)
     await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)

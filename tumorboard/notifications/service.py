@@ -1,4 +1,4 @@
-"""The in-app inbox: who hears that a care plan is ready, listing and marking read."""
+"""The in-app inbox: who hears that a care plan is ready or that a case waits again; listing, marking read."""
 
 from __future__ import annotations
 
@@ -26,8 +26,15 @@ def care_plan_link(case_id: UUID, version: int) -> str:
     return f"/api/v1/cases/{case_id}/care-plans/{version}.html"
 
 
-def title(kind: NotificationKind, version: int) -> str:
+def case_link(case_id: UUID) -> str:
+    """Path of a case's page."""
+    return f"/cases/{case_id}"
+
+
+def title(kind: NotificationKind, version: int | None) -> str:
     """The headline of a notification; it names no patient."""
+    if kind == NotificationKind.CASE_RETURNED:
+        return "Your case was not decided at its meeting and waits for the next one"
     if kind == NotificationKind.CARE_PLAN_FINAL:
         return f"Signed care plan ready (version {version})"
     return f"Care plan draft ready (version {version})"
@@ -43,9 +50,12 @@ def notification_from_row(row: Record) -> Notification:
         care_plan_id=row["care_plan_id"],
         version=row["version"],
         title=title(kind, row["version"]),
-        link=care_plan_link(row["case_id"], row["version"]),
+        link=care_plan_link(row["case_id"], row["version"])
+        if row["version"] is not None
+        else case_link(row["case_id"]),
         created_at=row["created_at"],
         read_at=row["read_at"],
+        meeting_id=row["meeting_id"],
     )
 
 
@@ -70,6 +80,20 @@ async def notify_care_plan_ready(
         for row in added:
             await outbox.add_job(conn, outbox.SEND_NOTIFICATION_EMAIL, row["id"])
     return len(added)
+
+
+async def notify_cases_returned(
+    conn: asyncpg.Connection, meeting_id: UUID, cases: list[tuple[UUID, UUID]]
+) -> None:
+    """Tell each presenter (case id, presenter id) that the meeting closed without deciding their case;
+    an in-app notice only, in the transaction that closes the meeting."""
+    if cases:
+        await queries.notifications.insert_case_returned_notices(
+            conn,
+            meeting_id=meeting_id,
+            case_ids=[case_id for case_id, _ in cases],
+            user_ids=[presenter_id for _, presenter_id in cases],
+        )
 
 
 async def list_notifications(

@@ -18,6 +18,7 @@ from tumorboard.pages.care_plans import CarePlanPages
 from tumorboard.pages.case_form import CaseFormPages
 from tumorboard.pages.cases import CasePages
 from tumorboard.pages.common import EXCEPTION_HANDLERS
+from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
 from tumorboard.pages.live import LivePages
@@ -25,6 +26,7 @@ from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.security import csrf_config
+from tumorboard.pages.sso import SingleSignOnPages
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -32,9 +34,11 @@ pages = Router(
     path="/",
     route_handlers=[
         SignInPages,
+        SingleSignOnPages,
         HomePage,
         CaseFormPages,
         CasePages,
+        DecisionPages,
         RecommendationPages,
         CarePlanPages,
         MeetingPages,

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from tumorboard import audit
 from tumorboard.auth.service import SESSION, revoke_token, sign_in, sign_out
 from tumorboard.errors import NotAuthenticated, TooManyAttempts
-from tumorboard.pages.common import done, page, safe_next
+from tumorboard.pages.common import SSO_SIGNED_OUT_PATH, began_at_provider, done, page, safe_next
 from tumorboard.pages.forms import text
 from tumorboard.pages.security import posted_from_this_site
 from tumorboard.settings import Settings
@@ -105,7 +105,10 @@ class SignInPages(Controller):
         """End the session."""
         if cookie := session_from(request):
             await sign_out(conn, cookie)
-        response = done(request, "/login", "You have signed out.")
+        if began_at_provider(request):  # continue at the identity provider, which signs out there too
+            response: Response[Any] = Redirect(SSO_SIGNED_OUT_PATH, status_code=303)
+        else:
+            response = done(request, "/login", "You have signed out.")
         response.set_cookie(session_cookie(state.settings, "", 0))
         response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response

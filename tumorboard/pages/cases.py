@@ -1,4 +1,4 @@
-"""Case pages: the list, one case with its history, and the actions on it (withdraw, close, move)."""
+"""Case pages: the list, one case with its history, and the actions on it (withdraw, move)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,19 @@ from litestar.response import Template
 from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
 from tumorboard.cases import service
+from tumorboard.cases.policy import DEFER, CaseFacts, can_decide, can_move, can_withdraw
 from tumorboard.cases.schemas import Case, CaseMove
-from tumorboard.enums import CaseStatus, ParticipantRole, Role
+from tumorboard.decisions.service import decisions_of
+from tumorboard.enums import CaseStatus
 from tumorboard.labels import label
+from tumorboard.meetings.policy import MeetingFacts
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, done_or_refused, page
+from tumorboard.pages.decisions import decision_form_values
 from tumorboard.pages.forms import decode, text
 from tumorboard.pages.schemas import TimelineEvent
+from tumorboard.recommendations.policy import can_recommend, can_revise
 from tumorboard.recommendations.service import recommendations_of
 
 LIST_LIMIT = 50
@@ -39,7 +44,10 @@ def describe(event: TimelineEvent) -> str:
         ("assign", "case"): "Placed on a meeting's agenda",
         ("move", "case"): f"Moved to a meeting by {who}",
         ("withdraw", "case"): f"Withdrawn by {who}",
-        ("close_discussion", "case"): f"Discussion closed by {who}",
+        ("return_undecided", "case"): "Back to waiting: its meeting closed without a decision on it",
+        ("plan", "decision"): f"The board's plan recorded by {who}"
+        + (f" (correction {event.version})" if event.version and event.version > 1 else ""),
+        ("defer", "decision"): f"Deferred by the board, recorded by {who}: {event.detail}",
         ("create", "recommendation"): f"Recommendation from {who}",
         ("update", "recommendation"): f"Recommendation revised by {who}",
         ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
@@ -96,16 +104,16 @@ class CasePages(Controller):
             else None
         )
         role = await participant_role(conn, case.meeting_id, user.id)
-        # Which actions to offer; each one's service checks its own rules again.
-        movable = user.has_role(Role.COORDINATOR) and case.status in (
-            CaseStatus.SUBMITTED,
-            CaseStatus.SCHEDULED,
-        )
+        facts = CaseFacts.of(case)
+        meeting_facts = MeetingFacts.of(meeting) if meeting else None
+        own = next((r for r in recommendations if r.author_id == user.id), None)
+        may_move = bool(can_move(user, facts))
         move_to = []
-        if movable:
+        if may_move:
             coming = await list_meetings(conn, user, None, datetime.now(UTC), None, MOVE_CHOICES, None)
             move_to = [m for m in coming.items if m.status == "scheduled" and m.id != case.meeting_id]
-        recommended = {r.discipline for r in recommendations}
+        decisions = await decisions_of(conn, case_id)
+        may_decide = bool(can_decide(user, facts, meeting_facts, role))
         return page(
             request,
             "pages/case.html",
@@ -114,18 +122,21 @@ class CasePages(Controller):
             meeting=meeting,
             role=role,
             recommendations=recommendations,
-            own=next((r for r in recommendations if r.author_id == user.id), None),
-            missing=[d for d in meeting.required_disciplines if d not in recommended] if meeting else [],
+            own=own,
             timeline=[(e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case_id)],
             care_plan=await work.latest_care_plan(conn, case_id),
             steps=STEPS,
-            may_withdraw=case.presenter_id == user.id
-            and case.status not in (CaseStatus.FINALIZED, CaseStatus.WITHDRAWN),
-            may_close=role == ParticipantRole.CHAIR and case.status == CaseStatus.SCHEDULED,
-            may_recommend=role is not None
-            and user.has_role(Role.REVIEWER)
-            and case.status in (CaseStatus.SCHEDULED, CaseStatus.DISCUSSED),
-            may_move=movable,
+            decisions=decisions,
+            may_withdraw=bool(can_withdraw(user, facts)),
+            may_recommend=bool(
+                can_revise(user, own.author_id, facts, role) if own else can_recommend(user, facts, role)
+            ),
+            may_decide=may_decide,
+            may_defer=bool(can_decide(user, facts, meeting_facts, role, DEFER)),
+            decision_values=decision_form_values(decisions, recommendations, case.meeting_id)
+            if may_decide
+            else {},
+            may_move=may_move,
             move_to=move_to,
         )
 
@@ -138,15 +149,6 @@ class CasePages(Controller):
         return done_or_refused(
             request, f"/cases/{case_id}", result, "Case withdrawn; it has left its meeting."
         )
-
-    @post("/cases/{case_id:uuid}/close-discussion")
-    async def close_discussion(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
-    ) -> Response[Any]:
-        """The chair ends the discussion; the care plan draft follows."""
-        result = await attempt(conn, lambda: service.close_discussion(conn, user, case_id))
-        message = "Discussion closed. The care plan draft is being prepared and will appear on this page."
-        return done_or_refused(request, f"/cases/{case_id}", result, message)
 
     @post("/cases/{case_id:uuid}/meeting")
     async def move(

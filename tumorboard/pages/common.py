@@ -43,6 +43,9 @@ ERROR_TEMPLATE = "pages/error.html"
 # caught: they reach the request's transaction, which rolls back and audits them, then an error page.
 FORM_REFUSALS = (InvalidBody, InvalidInput, Conflict, NotReady)
 NO_STORE = {"Cache-Control": "no-store"}
+# Marks a browser session that began at the identity provider: signing out then continues there.
+SSO_SESSION_COOKIE = "tumorboard_sso"
+SSO_SIGNED_OUT_PATH = "/auth/oidc/signed-out"
 
 
 def page(
@@ -107,6 +110,11 @@ def form_error(refused: DomainError) -> str:
     if isinstance(refused, InvalidBody | InvalidInput):
         return "Some fields need attention; each is marked below."
     return refused.detail
+
+
+def began_at_provider(request: Request[Any, Any, Any]) -> bool:
+    """Whether this browser's session started at the identity provider (single sign-on)."""
+    return request.cookies.get(SSO_SESSION_COOKIE) == "1" and request.app.state.oidc is not None
 
 
 def safe_next(target: str | None) -> str:

@@ -95,3 +95,4 @@ def register_page_filters(env: jinja2.Environment, settings: Settings) -> None:
     env.filters["field_label"] = field_label
     env.globals["time_zone"] = settings.time_zone
     env.globals["choices"] = CHOICES
+    env.globals["sso_provider"] = settings.oidc_provider_name if settings.oidc_issuer else None

@@ -7,7 +7,7 @@ session and access, keeps proxies from cutting an idle stream, and lets the serv
 promptly. Reconnecting does not extend the session: an open meeting page does not keep an idle
 user signed in.
 
-Every poll also checks the session (without sliding it; revocations reach the token cache at once):
+Every poll also checks the session in the database (without sliding it):
 once it has ended (sign-out anywhere, expiry, deactivation, password reset) the stream sends a
 `session-ended` event and closes, and the page's script clears the patient data it shows. A user
 has at most MAX_STREAMS_PER_USER streams open, across all web processes (429 beyond).

@@ -15,10 +15,19 @@ from tumorboard.auth.access import participant_role, require_role
 from tumorboard.auth.schemas import Credential, User
 from tumorboard.auth.service import list_users
 from tumorboard.boards.service import list_boards
+from tumorboard.cases.policy import DEFER, CaseFacts, can_decide
 from tumorboard.enums import ParticipantRole, Role
 from tumorboard.errors import DomainError
 from tumorboard.labels import label
 from tumorboard.meetings import service
+from tumorboard.meetings.policy import (
+    MeetingFacts,
+    can_change_schedule,
+    can_close,
+    can_record_attendance,
+    can_start,
+    runs_meetings,
+)
 from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
 from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, form_error, page
@@ -33,6 +42,8 @@ from tumorboard.pages.forms import (
     text,
     texts,
 )
+from tumorboard.pages.schemas import AgendaActions
+from tumorboard.recommendations.policy import can_recommend, can_revise
 
 USERS_PAGE = 200
 MAX_USER_PAGES = 25
@@ -79,13 +90,32 @@ async def all_users(conn: asyncpg.Connection) -> list[User]:
 
 
 async def agenda_context(conn: asyncpg.Connection, user: User, meeting: Meeting) -> dict[str, Any]:
-    """What the agenda fragment shows: cases, progress per discipline, and the viewer's part."""
+    """What the meeting page and its live agenda show: cases, progress per discipline, and what the
+    viewer may do (the policies' answers)."""
     role = await participant_role(conn, meeting.id, user.id)
+    progress = await work.agenda_progress(conn, meeting.id, user.id)
+    facts = MeetingFacts.of(meeting)
+    actions = {}
+    for case in meeting.cases:
+        case_facts = CaseFacts(
+            id=case.id, status=case.status, presenter_id=case.presenter_id, meeting_id=meeting.id
+        )
+        own = progress[case.id].own_recommendation_id if case.id in progress else None
+        recommend = (
+            can_revise(user, user.id, case_facts, role) if own else can_recommend(user, case_facts, role)
+        )
+        decide = can_decide(user, case_facts, facts, role) or can_decide(user, case_facts, facts, role, DEFER)
+        actions[case.id] = AgendaActions(recommend=bool(recommend), decide=bool(decide))
     return {
         "meeting": meeting,
-        "progress": await work.agenda_progress(conn, meeting.id, user.id),
+        "progress": progress,
         "role": role,
-        "may_recommend": role is not None and user.has_role(Role.REVIEWER),
+        "actions": actions,
+        "may_start": bool(can_start(user, facts, role, datetime.now(UTC))),
+        "may_record_attendance": bool(can_record_attendance(user, facts, role)),
+        "may_close": bool(can_close(user, facts, role)),
+        "may_change": bool(can_change_schedule(user, facts)),
+        "runs_meeting": runs_meetings(user, role),
     }
 
 

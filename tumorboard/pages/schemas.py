@@ -30,6 +30,7 @@ class AgendaCaseForParticipant(msgspec.Struct, kw_only=True, frozen=True):
     recommendation_id: UUID | None
     recommendation_version: int | None
     awaits_recommendation: bool = False
+    may_revise: bool = False
 
 
 class ParticipantMeeting(msgspec.Struct, kw_only=True, frozen=True):
@@ -105,6 +106,7 @@ class TimelineEvent(msgspec.Struct, kw_only=True, frozen=True):
     actor_name: str | None
     actor_discipline: Discipline | None
     version: int | None
+    detail: str | None = None
 
 
 class CarePlanBrief(msgspec.Struct, kw_only=True, frozen=True):
@@ -123,3 +125,10 @@ class AgendaProgress(msgspec.Struct, kw_only=True, frozen=True):
     recommended: list[Discipline]
     own_recommendation_id: UUID | None
     care_plan_status: str | None
+
+
+class AgendaActions(msgspec.Struct, kw_only=True, frozen=True):
+    """What the viewer may do with one agenda case (the policies' answers)."""
+
+    recommend: bool
+    decide: bool

@@ -17,6 +17,7 @@ import msgspec
 from tumorboard import audit
 from tumorboard.auth.access import require_role
 from tumorboard.auth.schemas import User
+from tumorboard.cases.policy import CaseFacts
 from tumorboard.db import fetch_all, queries
 from tumorboard.enums import CaseStatus, Role
 from tumorboard.meetings.quorum import quorum
@@ -30,6 +31,7 @@ from tumorboard.pages.schemas import (
     ParticipantMeeting,
     TimelineEvent,
 )
+from tumorboard.recommendations.policy import can_recommend, can_revise
 
 # A meeting stays on people's pages until a day after it ended, so late recommendations still show.
 OPEN_MEETING_GRACE = timedelta(days=1)
@@ -43,19 +45,22 @@ async def cases_on_my_meetings(conn: asyncpg.Connection, user: User) -> list[Age
             conn, user_id=user.id, grace=OPEN_MEETING_GRACE, limit=HOME_LIMIT
         )
     )
-    may_recommend = user.has_role(Role.REVIEWER)
-    cases = [
-        msgspec.convert(
-            {
-                **dict(row),
-                "awaits_recommendation": may_recommend
-                and row["status"] == CaseStatus.SCHEDULED
-                and row["recommendation_id"] is None,
-            },
-            AgendaCaseForParticipant,
+    cases = []
+    for row in rows:
+        facts = CaseFacts(
+            id=row["id"], status=row["status"], presenter_id=row["presenter_id"], meeting_id=row["meeting_id"]
         )
-        for row in rows
-    ]
+        role = row["participant_role"]
+        given = row["recommendation_id"] is not None
+        fields = {
+            **dict(row),
+            # Preparation: a case not yet decided whose meeting waits for the user's view.
+            "awaits_recommendation": not given
+            and row["status"] == CaseStatus.SCHEDULED
+            and bool(can_recommend(user, facts, role)),
+            "may_revise": given and bool(can_revise(user, user.id, facts, role)),
+        }
+        cases.append(msgspec.convert(fields, AgendaCaseForParticipant))
     cases.sort(key=lambda case: not case.awaits_recommendation)  # stable: meeting order within each group
     await audit.record_reads(conn, user.id, "case", [case.id for case in cases])
     return cases

@@ -1,4 +1,5 @@
-"""Recording and revising recommendations; the last required one ends the discussion."""
+"""Recording and revising recommendations: the board's preparation of a case, and the views its
+decision is set against."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ import asyncpg
 import msgspec
 
 from tumorboard import audit, outbox
-from tumorboard.auth.access import participant_role, require_role
+from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
-from tumorboard.cases.service import get_case, mark_discussed, missing_disciplines
+from tumorboard.cases.policy import CaseFacts
+from tumorboard.cases.service import get_case
 from tumorboard.db import fetch_all, queries
-from tumorboard.enums import CaseStatus, Role
-from tumorboard.errors import AccessDenied, Conflict, NotFound
+from tumorboard.enums import CaseStatus
+from tumorboard.errors import Conflict, NotFound
+from tumorboard.policy import enforce
+from tumorboard.recommendations.policy import can_recommend, can_revise
 from tumorboard.recommendations.schemas import Recommendation, RecommendationCreate, RecommendationUpdate
-
-_OPEN = (CaseStatus.SCHEDULED, CaseStatus.DISCUSSED)
 
 
 def _content(data: RecommendationCreate) -> dict[str, object]:
@@ -34,19 +36,12 @@ async def add_recommendation(
     conn: asyncpg.Connection, user: User, case_id: UUID, data: RecommendationCreate
 ) -> Recommendation:
     """A participating reviewer's recommendation; one per reviewer per case."""
-    require_role(user, Role.REVIEWER, action="recommend", subject_type="case", subject_id=case_id)
     case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    if await participant_role(conn, case["meeting_id"], user.id) is None:
-        raise AccessDenied(
-            "Only reviewers taking part in the case's meeting may recommend",
-            action="recommend",
-            subject_type="case",
-            subject_id=case_id,
-        )
-    if case["status"] not in _OPEN:
-        raise Conflict(f"The case is {case['status']}; recommendations are closed")
+    role = await participant_role(conn, case["meeting_id"], user.id)
+    verdict = can_recommend(user, CaseFacts.of(case), role)
+    enforce(verdict, action="recommend", subject_type="case", subject_id=case_id)
     try:
         async with conn.transaction():
             recommendation_id = await queries.recommendations.insert_recommendation(
@@ -57,34 +52,26 @@ async def add_recommendation(
             "You have already recommended on this case; update your recommendation instead"
         ) from None
     await audit.record(conn, user.id, "create", "recommendation", recommendation_id)
-    await _after_change(conn, case_id, case["status"], case["meeting_id"])
+    await _after_change(conn, case_id, case["status"])
     return await _load(conn, recommendation_id)
 
 
 async def update_recommendation(
     conn: asyncpg.Connection, user: User, recommendation_id: UUID, data: RecommendationUpdate
 ) -> Recommendation:
-    """The author revises a recommendation they saw at `data.version`."""
+    """The author revises a recommendation they saw at `data.version`, while still on the case's meeting."""
     current = await _load(conn, recommendation_id)
-    if current.author_id != user.id:
-        raise AccessDenied(
-            "Only its author may change a recommendation",
-            action="update",
-            subject_type="recommendation",
-            subject_id=recommendation_id,
-        )
     case = await queries.cases.lock_case(conn, id=current.case_id)
-    if case["status"] not in _OPEN:
-        raise Conflict(
-            f"The case is {case['status']}; recommendations are locked unless the chair amends the plan"
-        )
+    role = await participant_role(conn, case["meeting_id"], user.id)
+    verdict = can_revise(user, current.author_id, CaseFacts.of(case), role)
+    enforce(verdict, action="update", subject_type="recommendation", subject_id=recommendation_id)
     updated = await queries.recommendations.update_recommendation(
         conn, id=recommendation_id, version=data.version, **_content(data)
     )
     if updated is None:
         raise Conflict("The recommendation changed since you read it; reload and try again")
     await audit.record(conn, user.id, "update", "recommendation", recommendation_id)
-    await _after_change(conn, current.case_id, case["status"], case["meeting_id"])
+    await _after_change(conn, current.case_id, case["status"])
     return await _load(conn, recommendation_id)
 
 
@@ -100,12 +87,10 @@ async def recommendations_of(conn: asyncpg.Connection, case_id: UUID) -> list[Re
     return [msgspec.convert(dict(row), Recommendation) for row in rows]
 
 
-async def _after_change(conn: asyncpg.Connection, case_id: UUID, status: str, meeting_id: UUID) -> None:
-    """End the discussion once every required discipline has spoken; re-consolidate after it."""
+async def _after_change(conn: asyncpg.Connection, case_id: UUID, status: str) -> None:
+    """Once the board has decided, a changed recommendation makes a new draft of the care plan."""
     if status == CaseStatus.DISCUSSED:
         await outbox.add_job(conn, outbox.CONSOLIDATE_CARE_PLAN, case_id)
-    elif not await missing_disciplines(conn, case_id, meeting_id):
-        await mark_discussed(conn, case_id, meeting_id, closed_by_chair=False)
 
 
 async def _load(conn: asyncpg.Connection, recommendation_id: UUID) -> Recommendation:

@@ -2,19 +2,15 @@
 -- The newest version of a case's care plan, with its signer's name.
 SELECT cp.id, cp.case_id, cp.version, cp.status, cp.consensus, cp.content, cp.source_fingerprint,
        cp.generated_at, cp.signed_by, u.full_name AS signed_by_name, cp.signed_at, cp.content_hash
-FROM care_plan cp
+FROM latest_care_plan cp
 LEFT JOIN app_user u ON u.id = cp.signed_by
-WHERE cp.case_id = :case_id
-ORDER BY cp.version DESC
-LIMIT 1;
+WHERE cp.case_id = :case_id;
 
 -- name: get_latest_care_plan_state^
 -- The newest version's identity and sources, without its content (consolidation, amendment).
 SELECT id, version, status, source_fingerprint
-FROM care_plan
-WHERE case_id = :case_id
-ORDER BY version DESC
-LIMIT 1;
+FROM latest_care_plan
+WHERE case_id = :case_id;
 
 -- name: get_care_plan^
 -- One care plan version by id, with its signer's name.
@@ -43,8 +39,8 @@ ORDER BY cp.version;
 
 -- name: insert_care_plan$
 -- Write a new version; UNIQUE (case_id, version) refuses a duplicate.
-INSERT INTO care_plan (case_id, version, consensus, content, source_fingerprint, replaces_version)
-VALUES (:case_id, :version, :consensus, :content, :source_fingerprint, :replaces_version)
+INSERT INTO care_plan (case_id, version, consensus, content, source_fingerprint, replaces_version, decision_id)
+VALUES (:case_id, :version, :consensus, :content, :source_fingerprint, :replaces_version, :decision_id)
 RETURNING id;
 
 -- name: sign_care_plan!
@@ -81,7 +77,3 @@ WHERE a.case_id = :case_id AND a.signed_id IS NULL;
 -- name: close_care_plan_amendment!
 -- The version that replaces the amended one is signed.
 UPDATE care_plan_amendment SET signed_id = :signed_id WHERE case_id = :case_id AND signed_id IS NULL;
-
--- name: reopen_case_for_amendment!
--- A signed case goes back to discussion so its recommendations may change.
-UPDATE patient_case SET status = 'discussed', updated_at = now() WHERE id = :id AND status = 'finalized';

@@ -51,6 +51,10 @@ WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
+        WHERE m.id = c.meeting_id) AS required_disciplines,
+       (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
+        WHERE r.case_id = c.id) AS recommended_disciplines,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
@@ -63,6 +67,10 @@ WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+           (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
+            WHERE m.id = c.meeting_id) AS required_disciplines,
+           (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
+            WHERE r.case_id = c.id) AS recommended_disciplines,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
            CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch,
            case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
@@ -102,28 +110,7 @@ WHERE case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all)
 ORDER BY c.created_at DESC, c.id DESC
 LIMIT :limit;
 
--- name: withdraw_case!
--- The presenter withdraws a case; it leaves its meeting's count.
-UPDATE patient_case SET status = 'withdrawn', updated_at = now() WHERE id = :id;
-
--- name: mark_case_discussed!
--- Discussion is over: record which required disciplines did not recommend.
-UPDATE patient_case
-SET status = 'discussed', absent_disciplines = :absent_disciplines,
-    discussion_closed_at = CASE WHEN :closed_by_chair THEN now() END, updated_at = now()
-WHERE id = :id AND status = 'scheduled';
-
--- name: mark_case_finalized!
--- The chair signed the care plan.
-UPDATE patient_case SET status = 'finalized', updated_at = now() WHERE id = :id AND status = 'discussed';
-
--- name: get_required_disciplines$
--- The disciplines the board of a case's meeting requires.
-SELECT b.required_disciplines
-FROM meeting m
-JOIN board b ON b.id = m.board_id
-WHERE m.id = :meeting_id;
-
--- name: list_recommended_disciplines$
--- The disciplines that have recommended on a case.
-SELECT coalesce(array_agg(DISTINCT discipline), '{}') FROM recommendation WHERE case_id = :case_id;
+-- name: change_case_status!
+-- One case's step along the lifecycle (from and to come from tumorboard.cases.lifecycle).
+UPDATE patient_case SET status = :to_status, updated_at = now()
+WHERE id = :id AND status = ANY (:from_statuses::text[]);

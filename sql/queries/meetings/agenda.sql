@@ -27,8 +27,8 @@ FOR UPDATE;
 -- name: defer_case!
 -- Take a routine case that is not ready off its meeting at the agenda lock.
 UPDATE patient_case
-SET status = 'submitted', meeting_id = NULL, assignment_note = :note, updated_at = now()
-WHERE id = :id AND meeting_id = :meeting_id AND status = 'scheduled';
+SET status = :to_status, meeting_id = NULL, assignment_note = :note, updated_at = now()
+WHERE id = :id AND meeting_id = :meeting_id AND status = ANY (:from_statuses::text[]);
 
 -- name: insert_deferral!
 -- Remember why a case left a meeting, so its next note can say so.

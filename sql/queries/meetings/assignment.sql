@@ -36,7 +36,8 @@ SELECT clock_timestamp();
 SELECT now();
 
 -- name: lock_waiting_cases
--- Waiting cases of some disease sites in priority order, locked, with any deferral not yet settled.
+-- Waiting cases of some disease sites in priority order (urgent first, then those a board returned,
+-- then by discuss-by date and age), locked, with any deferral not yet settled.
 SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
        d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
        db.time_zone AS deferred_from_time_zone
@@ -50,7 +51,7 @@ LEFT JOIN LATERAL (
 LEFT JOIN meeting dm ON dm.id = d.meeting_id
 LEFT JOIN board db ON db.id = dm.board_id
 WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
-ORDER BY c.urgency = 'urgent' DESC, c.discuss_by NULLS LAST, c.created_at, c.id
+ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id
 LIMIT :limit
 FOR UPDATE OF c;
 
@@ -72,9 +73,9 @@ FOR UPDATE OF m;
 -- name: place_cases!
 -- Put waiting cases on meetings in one statement (the trigger counts them against capacity).
 UPDATE patient_case c
-SET meeting_id = p.meeting_id, status = 'scheduled', assignment_note = p.note, updated_at = now()
+SET meeting_id = p.meeting_id, status = :to_status, assignment_note = p.note, updated_at = now()
 FROM unnest(:ids::uuid[], :meeting_ids::uuid[], :notes::text[]) AS p (id, meeting_id, note)
-WHERE c.id = p.id AND c.status = 'submitted';
+WHERE c.id = p.id AND c.status = ANY (:from_statuses::text[]);
 
 -- name: note_waiting_cases!
 -- Say why waiting cases have no meeting yet (rows whose note is unchanged are not touched).
@@ -130,5 +131,5 @@ FOR UPDATE OF m;
 -- name: place_case_by_hand!
 -- Put a case on the meeting a coordinator chose.
 UPDATE patient_case
-SET meeting_id = :meeting_id, status = 'scheduled', assignment_note = :note, updated_at = now()
-WHERE id = :id;
+SET meeting_id = :meeting_id, status = :to_status, assignment_note = :note, updated_at = now()
+WHERE id = :id AND status = ANY (:from_statuses::text[]);

@@ -97,17 +97,17 @@ UPDATE meeting SET status = 'cancelled', sequence = sequence + 1, updated_at = n
 SELECT id FROM patient_case WHERE meeting_id = :meeting_id AND status = 'scheduled' ORDER BY id FOR UPDATE;
 
 -- name: return_cases_to_waiting!
--- Send a meeting's scheduled cases back to the waiting list.
+-- Send a meeting's scheduled cases back to the waiting list (cancelled, or quorum lost).
 UPDATE patient_case
-SET status = 'submitted', meeting_id = NULL, assignment_note = :note, updated_at = now()
-WHERE meeting_id = :meeting_id AND status = 'scheduled';
+SET status = :to_status, meeting_id = NULL, assignment_note = :note, updated_at = now()
+WHERE meeting_id = :meeting_id AND status = ANY (:from_statuses::text[]);
 
 -- name: return_late_cases_to_waiting$
 -- Send back the scheduled cases whose discuss-by date is before the meeting's (new) date.
 WITH returned AS (
     UPDATE patient_case
-    SET status = 'submitted', meeting_id = NULL, assignment_note = :note, updated_at = now()
-    WHERE meeting_id = :meeting_id AND status = 'scheduled' AND discuss_by < :meeting_on
+    SET status = :to_status, meeting_id = NULL, assignment_note = :note, updated_at = now()
+    WHERE meeting_id = :meeting_id AND status = ANY (:from_statuses::text[]) AND discuss_by < :meeting_on
     RETURNING id
 )
 SELECT count(*) FROM returned;

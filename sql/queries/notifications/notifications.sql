@@ -6,6 +6,13 @@ FROM unnest(:user_ids::uuid[]) AS user_id
 ON CONFLICT (user_id, kind, care_plan_id) DO NOTHING
 RETURNING id;
 
+-- name: insert_case_returned_notices!
+-- Tell presenters their cases went back to the waiting list when a meeting closed; once per case and meeting.
+INSERT INTO notification (user_id, kind, case_id, meeting_id)
+SELECT user_id, 'case_returned', case_id, :meeting_id::uuid
+FROM unnest(:user_ids::uuid[], :case_ids::uuid[]) AS n (user_id, case_id)
+ON CONFLICT (user_id, case_id, meeting_id) WHERE kind = 'case_returned' DO NOTHING;
+
 -- name: get_case_presenter_and_chair^
 -- Who hears about a case's care plan: its presenter and its meeting's chair.
 SELECT c.presenter_id,
@@ -16,9 +23,10 @@ WHERE c.id = :case_id;
 
 -- name: list_notifications
 -- A user's notifications, newest first, keyset-paginated.
-SELECT n.id, n.kind, cp.case_id, n.care_plan_id, cp.version, n.created_at, n.read_at
+SELECT n.id, n.kind, coalesce(n.case_id, cp.case_id) AS case_id, n.care_plan_id, cp.version, n.meeting_id,
+       n.created_at, n.read_at
 FROM notification n
-JOIN care_plan cp ON cp.id = n.care_plan_id
+LEFT JOIN care_plan cp ON cp.id = n.care_plan_id
 WHERE n.user_id = :user_id
   AND (NOT :unread_only OR n.read_at IS NULL)
   AND (:before_created_at::timestamptz IS NULL
@@ -32,11 +40,16 @@ SELECT count(*) FROM notification WHERE user_id = :user_id AND read_at IS NULL;
 
 -- name: mark_notification_read^
 -- Mark one of the caller's notifications read (keeps the first read time).
-UPDATE notification n
-SET read_at = coalesce(n.read_at, now())
-FROM care_plan cp
-WHERE n.id = :id AND n.user_id = :user_id AND cp.id = n.care_plan_id
-RETURNING n.id, n.kind, cp.case_id, n.care_plan_id, cp.version, n.created_at, n.read_at;
+WITH marked AS (
+    UPDATE notification
+    SET read_at = coalesce(read_at, now())
+    WHERE id = :id AND user_id = :user_id
+    RETURNING id, kind, case_id, care_plan_id, meeting_id, created_at, read_at
+)
+SELECT n.id, n.kind, coalesce(n.case_id, cp.case_id) AS case_id, n.care_plan_id, cp.version, n.meeting_id,
+       n.created_at, n.read_at
+FROM marked n
+LEFT JOIN care_plan cp ON cp.id = n.care_plan_id;
 
 -- name: mark_all_notifications_read$
 -- Mark every unread notification of the caller read; returns how many.

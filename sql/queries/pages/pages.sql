@@ -3,18 +3,17 @@
 
 -- name: list_cases_on_users_open_meetings
 -- Cases on the open meetings a user takes part in, with the user's own recommendation if any.
-SELECT c.id, c.status, c.urgency, c.disease_site, c.created_at,
+SELECT c.id, c.status, c.urgency, c.disease_site, c.created_at, c.presenter_id,
        p.mrn, p.given_name, p.family_name,
        m.id AS meeting_id, m.starts_at, m.status AS meeting_status, b.name AS board_name,
        mp.role AS participant_role, r.id AS recommendation_id, r.version AS recommendation_version
 FROM meeting_participant mp
-JOIN meeting m ON m.id = mp.meeting_id
+JOIN open_meeting m ON m.id = mp.meeting_id
 JOIN board b ON b.id = m.board_id
 JOIN patient_case c ON c.meeting_id = m.id AND c.status <> 'withdrawn'
 JOIN patient p ON p.id = c.patient_id
 LEFT JOIN recommendation r ON r.case_id = c.id AND r.author_id = mp.user_id
 WHERE mp.user_id = :user_id
-  AND m.status IN ('scheduled', 'in_progress')
   AND m.starts_at + make_interval(mins => m.duration_minutes) > now() - :grace::interval
 ORDER BY m.starts_at, m.id, c.urgency = 'urgent' DESC, c.discuss_by NULLS LAST, c.created_at, c.id
 LIMIT :limit;
@@ -23,17 +22,19 @@ LIMIT :limit;
 -- The open meetings a user takes part in, with the user's part and how far their cases have got.
 SELECT m.id, m.board_id, b.name AS board_name, m.starts_at, m.duration_minutes, m.location, m.status,
        m.capacity, m.case_count, mp.role AS participant_role,
-       count(c.id) FILTER (WHERE c.status = 'scheduled') AS open_cases,
-       count(c.id) FILTER (WHERE c.status = 'discussed') AS discussed_cases,
-       count(c.id) FILTER (WHERE c.status = 'finalized') AS finalized_cases
+       progress.open_cases, progress.discussed_cases, progress.finalized_cases
 FROM meeting_participant mp
-JOIN meeting m ON m.id = mp.meeting_id
+JOIN open_meeting m ON m.id = mp.meeting_id
 JOIN board b ON b.id = m.board_id
-LEFT JOIN patient_case c ON c.meeting_id = m.id
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE c.status = 'scheduled') AS open_cases,
+           count(*) FILTER (WHERE c.status = 'discussed') AS discussed_cases,
+           count(*) FILTER (WHERE c.status = 'finalized') AS finalized_cases
+    FROM patient_case c
+    WHERE c.meeting_id = m.id
+) progress
 WHERE mp.user_id = :user_id
-  AND m.status IN ('scheduled', 'in_progress')
   AND m.starts_at + make_interval(mins => m.duration_minutes) > now() - :grace::interval
-GROUP BY m.id, b.name, mp.role
 ORDER BY m.starts_at, m.id
 LIMIT :limit;
 
@@ -46,9 +47,7 @@ JOIN meeting m ON m.id = mp.meeting_id
 JOIN board b ON b.id = m.board_id
 JOIN patient_case c ON c.meeting_id = m.id AND c.status = 'discussed'
 JOIN patient p ON p.id = c.patient_id
-JOIN LATERAL (
-    SELECT version, status, generated_at FROM care_plan WHERE case_id = c.id ORDER BY version DESC LIMIT 1
-) cp ON cp.status = 'draft'
+JOIN latest_care_plan cp ON cp.case_id = c.id AND cp.status = 'draft'
 WHERE mp.user_id = :user_id AND mp.role = 'chair'
 ORDER BY cp.generated_at, c.id
 LIMIT :limit;
@@ -57,16 +56,18 @@ LIMIT :limit;
 -- Meetings not yet over, with their board's requirements and their participants' disciplines.
 SELECT m.id, m.board_id, b.name AS board_name, m.starts_at, m.duration_minutes, m.location, m.status,
        m.capacity, m.case_count, m.submission_deadline, b.required_disciplines,
-       coalesce(array_agg(u.discipline) FILTER (WHERE u.discipline IS NOT NULL), '{}') AS disciplines,
-       count(mp.user_id) AS participant_count,
-       bool_or(mp.role = 'chair') IS TRUE AS has_chair
-FROM meeting m
+       people.disciplines, people.participant_count, people.has_chair
+FROM open_meeting m
 JOIN board b ON b.id = m.board_id
-LEFT JOIN meeting_participant mp ON mp.meeting_id = m.id
-LEFT JOIN app_user u ON u.id = mp.user_id
-WHERE m.status IN ('scheduled', 'in_progress')
-  AND m.starts_at + make_interval(mins => m.duration_minutes) > now() - :grace::interval
-GROUP BY m.id, b.id
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(u.discipline) FILTER (WHERE u.discipline IS NOT NULL), '{}') AS disciplines,
+           count(mp.user_id) AS participant_count,
+           bool_or(mp.role = 'chair') IS TRUE AS has_chair
+    FROM meeting_participant mp
+    JOIN app_user u ON u.id = mp.user_id
+    WHERE mp.meeting_id = m.id
+) people
+WHERE m.starts_at + make_interval(mins => m.duration_minutes) > now() - :grace::interval
 ORDER BY m.starts_at, m.id
 LIMIT :limit;
 
@@ -80,9 +81,9 @@ WHERE m.id = ANY (:ids::uuid[]);
 
 -- name: list_case_timeline_events
 -- What happened to a case, oldest first: audited changes to it, its recommendations and care plans,
--- and each care plan version built by the workers.
+-- each care plan version built by the workers, and each decision of the board (a deferral's reason too).
 SELECT e.occurred_at, e.action, e.subject_type, u.full_name AS actor_name, u.discipline AS actor_discipline,
-       NULL::integer AS version
+       NULL::integer AS version, NULL::text AS detail
 FROM audit_event e
 LEFT JOIN app_user u ON u.id = e.actor_id
 WHERE e.outcome = 'allowed'
@@ -93,18 +94,22 @@ WHERE e.outcome = 'allowed'
        OR (e.subject_type = 'care_plan'
            AND e.subject_id IN (SELECT id FROM care_plan WHERE case_id = :case_id)))
 UNION ALL
-SELECT generated_at, 'build', 'care_plan', NULL, NULL, version
+SELECT generated_at, 'build', 'care_plan', NULL, NULL, version, NULL
 FROM care_plan
 WHERE case_id = :case_id
+UNION ALL
+SELECT d.decided_at, d.outcome, 'decision', u.full_name, u.discipline, d.revision,
+       CASE WHEN d.outcome = 'defer' THEN d.summary END
+FROM board_decision d
+JOIN app_user u ON u.id = d.decided_by
+WHERE d.case_id = :case_id
 ORDER BY 1, 2;
 
 -- name: get_latest_care_plan_brief^
 -- Version and status of a case's latest care plan, without its content.
 SELECT version, status, generated_at, signed_at
-FROM care_plan
-WHERE case_id = :case_id
-ORDER BY version DESC
-LIMIT 1;
+FROM latest_care_plan
+WHERE case_id = :case_id;
 
 -- name: list_agenda_recommendation_progress
 -- For each case on a meeting: the disciplines that recommended, the user's own recommendation,
@@ -112,8 +117,7 @@ LIMIT 1;
 SELECT c.id AS case_id,
        coalesce(array_agg(DISTINCT r.discipline) FILTER (WHERE r.id IS NOT NULL), '{}') AS recommended,
        max(r.id::text) FILTER (WHERE r.author_id = :user_id) AS own_recommendation_id,
-       (SELECT cp.status FROM care_plan cp WHERE cp.case_id = c.id ORDER BY cp.version DESC LIMIT 1)
-           AS care_plan_status
+       (SELECT cp.status FROM latest_care_plan cp WHERE cp.case_id = c.id) AS care_plan_status
 FROM patient_case c
 LEFT JOIN recommendation r ON r.case_id = c.id
 WHERE c.meeting_id = :meeting_id AND c.status <> 'withdrawn'
@@ -131,6 +135,7 @@ SELECT md5(concat_ws('|', m.status, m.updated_at, m.case_count,
     (SELECT string_agg(mp.user_id::text || mp.role, ',' ORDER BY mp.user_id)
      FROM meeting_participant mp WHERE mp.meeting_id = m.id),
     (SELECT string_agg(ma.user_id::text || ma.status, ',' ORDER BY ma.user_id)
-     FROM meeting_attendance ma WHERE ma.meeting_id = m.id)))
+     FROM meeting_attendance ma WHERE ma.meeting_id = m.id),
+    (SELECT count(*) FROM board_decision d WHERE d.meeting_id = m.id)))
 FROM meeting m
 WHERE m.id = :meeting_id;

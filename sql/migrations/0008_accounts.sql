@@ -20,36 +20,6 @@ ALTER TABLE access_token
     ADD CONSTRAINT access_token_id_key UNIQUE (id),
     ADD CONSTRAINT access_token_within_end CHECK (expires_at <= ends_at);
 
--- Every web process caches tokens for a few seconds; these notifications make each process drop a
--- token the moment it is deleted or cut short, and every token of a user whose account changes,
--- whoever made the change (the API, a page, or SQL by hand).
-CREATE FUNCTION access_revoked_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_TABLE_NAME = 'access_token' THEN
-        PERFORM pg_notify('access_revoked', 'token:' || encode(OLD.token_hash, 'hex'));
-    ELSE
-        PERFORM pg_notify('access_revoked', 'user:' || NEW.id::text);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER access_token_revoked
-AFTER DELETE ON access_token
-FOR EACH ROW EXECUTE FUNCTION access_revoked_notify();
-
--- A token cut short (never the sliding of a session, which only pushes its expiry back).
-CREATE TRIGGER access_token_shortened
-AFTER UPDATE OF expires_at, ends_at ON access_token
-FOR EACH ROW WHEN (NEW.expires_at < OLD.expires_at OR NEW.ends_at < OLD.ends_at)
-EXECUTE FUNCTION access_revoked_notify();
-
-CREATE TRIGGER app_user_changed
-AFTER UPDATE OF email, full_name, password_hash, roles, discipline, is_active, password_change_required
-ON app_user
-FOR EACH ROW EXECUTE FUNCTION access_revoked_notify();
-
 -- Failed password checks, per account (the email as typed, whether or not it exists) and per client
 -- address; and the locks they caused. A lock runs from the failure that completed the count.
 CREATE TABLE sign_in_failure (

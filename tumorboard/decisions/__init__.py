@@ -1,0 +1,1 @@
+"""The board's decision on a case, recorded by the chair at the meeting."""

@@ -1,0 +1,87 @@
+"""Who may run a meeting and when: pure answers over the user, the meeting and the user's part in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from tumorboard.auth.schemas import User
+from tumorboard.enums import MeetingStatus, ParticipantRole, Role
+from tumorboard.meetings.quorum import TAKING_ATTENDANCE
+from tumorboard.policy import ALLOWED, Verdict, conflict, forbidden
+
+# A meeting may be opened this long before its start time (people gather early).
+START_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingFacts:
+    """What the meeting rules look at."""
+
+    id: UUID
+    status: MeetingStatus
+    starts_at: datetime
+
+    @classmethod
+    def of(cls, meeting: Any) -> MeetingFacts:
+        """The facts of a meeting struct or row (anything with id, status and starts_at)."""
+        get = meeting.__getitem__ if hasattr(meeting, "keys") else meeting.__getattribute__
+        return cls(id=get("id"), status=MeetingStatus(get("status")), starts_at=get("starts_at"))
+
+
+def runs_meetings(user: User, role: str | None) -> bool:
+    """Whether the user runs this meeting: its chair, or a coordinator."""
+    return role == ParticipantRole.CHAIR or user.has_role(Role.COORDINATOR)
+
+
+def _running(user: User, role: str | None) -> Verdict:
+    if runs_meetings(user, role):
+        return ALLOWED
+    return forbidden("Only the meeting's chair and coordinators may do this")
+
+
+def can_read(user: User, role: str | None) -> Verdict:
+    """The meeting, its agenda and its attendance: its participants and coordinators."""
+    if role is not None or user.has_role(Role.COORDINATOR):
+        return ALLOWED
+    return forbidden("Only the meeting's participants and coordinators may see it")
+
+
+def can_start(user: User, meeting: MeetingFacts, role: str | None, now: datetime) -> Verdict:
+    """Open the meeting: its chair or a coordinator, at most an hour before its start."""
+    if not (verdict := _running(user, role)):
+        return verdict
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return conflict(f"The meeting is {meeting.status} and cannot start")
+    if now < meeting.starts_at - START_WINDOW:
+        return conflict("A meeting can start at most one hour before its start time")
+    return ALLOWED
+
+
+def can_close(user: User, meeting: MeetingFacts, role: str | None) -> Verdict:
+    """End the meeting: its chair or a coordinator, while it is in progress."""
+    if not (verdict := _running(user, role)):
+        return verdict
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        return conflict(f"The meeting is {meeting.status}; only a meeting in progress can close")
+    return ALLOWED
+
+
+def can_record_attendance(user: User, meeting: MeetingFacts, role: str | None) -> Verdict:
+    """Record who attended: its chair or a coordinator, once the meeting has started."""
+    if not (verdict := _running(user, role)):
+        return verdict
+    if meeting.status not in TAKING_ATTENDANCE:
+        return conflict(f"The meeting is {meeting.status}; attendance is recorded once it has started")
+    return ALLOWED
+
+
+def can_change_schedule(user: User, meeting: MeetingFacts) -> Verdict:
+    """Move, cancel or change the participants of a meeting: coordinators, while it is scheduled."""
+    if not user.has_role(Role.COORDINATOR):
+        return forbidden("This needs the coordinator role")
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return conflict(f"The meeting is {meeting.status} and can no longer change")
+    return ALLOWED
