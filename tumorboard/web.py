@@ -83,10 +83,10 @@ def served_format(path: str, accept: str) -> str:
         return "fhir"
     if path.endswith(".ics"):
         return "ics"
+    if "/attachments/" in path:  # a document's file (API download, page download or inline view)
+        return "attachment"
     if path.endswith(".html") or not path.startswith(API_PREFIX):
         return "html"
-    if path.startswith("/api/v1/attachments/"):
-        return "attachment"
     if "text/csv" in accept:
         return "csv"
     return "json"

@@ -11,6 +11,7 @@ from litestar.static_files import create_static_files_router
 
 from tumorboard.pages.account import AccountPages
 from tumorboard.pages.admin import AdminPages, UserAccountPages
+from tumorboard.pages.attachments import AttachmentPages
 from tumorboard.pages.audit import AuditPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
@@ -21,6 +22,7 @@ from tumorboard.pages.common import EXCEPTION_HANDLERS
 from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
@@ -38,6 +40,7 @@ pages = Router(
         HomePage,
         CaseFormPages,
         CasePages,
+        AttachmentPages,
         DecisionPages,
         RecommendationPages,
         CarePlanPages,
@@ -49,6 +52,7 @@ pages = Router(
         UserAccountPages,
         AccountPages,
         AuditPages,
+        DeadJobPages,
     ],
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,

@@ -22,9 +22,11 @@ WITH recorded AS (
 ), new_case AS (
     INSERT INTO patient_case (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
-        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint)
+        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
+        prior_treatments, comorbidities, treatment_started)
     SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
-           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint
+           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
+           :prior_treatments, :comorbidities, :treatment_started
     FROM patient_row
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
     RETURNING id, created_at, updated_at
@@ -34,7 +36,7 @@ WITH recorded AS (
     SELECT :presenter_id, 'create', 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
     FROM new_case
 ), job_row AS (
-    INSERT INTO outbox (job, subject_id) SELECT :job, id FROM new_case
+    INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
 SELECT new_case.id, new_case.created_at, new_case.updated_at
 FROM patient_row
@@ -51,6 +53,7 @@ WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started,
        (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
         WHERE m.id = c.meeting_id) AS required_disciplines,
        (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -67,6 +70,7 @@ WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+           c.prior_treatments, c.comorbidities, c.treatment_started,
            (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
             WHERE m.id = c.meeting_id) AS required_disciplines,
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -97,6 +101,7 @@ FOR UPDATE;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
        CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
 FROM patient_case c
