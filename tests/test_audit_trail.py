@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from tests.browser.support import page_client
-from tests.factories import Actor, Factory
+from tests.factories import Actor, Factory, eventually
 from tests.isolated_stack import isolated_stack
 
 AGENT = "AuditTest/1.0 (investigation)"
@@ -92,12 +92,16 @@ async def test_a_form_without_its_csrf_token_is_recorded(server: str, api: Facto
     async with page_client(server, coordinator) as browser:
         refused = await browser.post("/boards", {"name": "Sneaky board"}, csrf=False)
         assert refused.status_code == 403
-    row = await api.pool.fetchrow(
-        "SELECT action, outcome, status_code, host(source_address) AS address FROM audit_event"
-        " WHERE id > $1 AND action = 'csrf_check'",
-        before,
-    )
-    assert row is not None and row["outcome"] == "denied" and row["status_code"] == 403
+
+    async def recorded() -> asyncpg.Record | None:  # written just after the answer was sent
+        return await api.pool.fetchrow(
+            "SELECT action, outcome, status_code, host(source_address) AS address FROM audit_event"
+            " WHERE id > $1 AND action = 'csrf_check'",
+            before,
+        )
+
+    row = await eventually(recorded, within=5)
+    assert row["outcome"] == "denied" and row["status_code"] == 403
     assert row["address"] == "127.0.0.1"
 
 
