@@ -34,6 +34,7 @@ from tumorboard.meetings.controllers import (
 )
 from tumorboard.notifications.controllers import NotificationController
 from tumorboard.recommendations.controllers import RecommendationController
+from tumorboard.reports.controllers import QualityReportController
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
     add_security_headers,
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Litestar:
             RecommendationController,
             CarePlanController,
             FollowUpReportController,
+            QualityReportController,
             NotificationController,
         ],
     )

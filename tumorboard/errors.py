@@ -75,3 +75,7 @@ class NotReady(DomainError):
     """The result is being produced by a background job; retry shortly."""
 
     status_code = 503
+
+
+class TooSlow(NotReady):
+    """The work ran past its time limit and was stopped; ask for less, or retry later."""
