@@ -41,6 +41,14 @@ HOUR_BINS: tuple[tuple[float | None, str], ...] = (
     (None, "over 2 weeks"),
 )
 NOT_SIGNED = "not signed yet"
+CHART_KEYS = (
+    "attendance",
+    "cases",
+    "days-to-decision",
+    "decision-to-signature",
+    "implementation",
+    "reasons",
+)
 GREEN, ORANGE, VERMILION = PALETTE[2], PALETTE[1], PALETTE[3]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from tumorboard.auth.schemas import User
 from tumorboard.reports import service
@@ -29,14 +29,18 @@ class QualityReportController(Controller):
         request: Request[Any, Any, Any],
         conn: asyncpg.Connection,
         user: User,
-        board_id: Annotated[str | None, Parameter(description="The board (a UUID)")] = None,
+        board_id: Annotated[str | None, QueryParameter(description="The board (a UUID)")] = None,
         period_start: Annotated[
             str | None,
-            Parameter(query="from", description="First day, YYYY-MM-DD in the board's time zone (included)"),
+            QueryParameter(
+                name="from", description="First day, YYYY-MM-DD in the board's time zone (included)"
+            ),
         ] = None,
         period_end: Annotated[
             str | None,
-            Parameter(query="to", description="Last day, YYYY-MM-DD (included); at most 10 years after from"),
+            QueryParameter(
+                name="to", description="Last day, YYYY-MM-DD (included); at most 10 years after from"
+            ),
         ] = None,
     ) -> Response[QualityReport | str]:
         """Coordinators and admins: the board's figures for the cases whose decision the board

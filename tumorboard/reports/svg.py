@@ -76,11 +76,13 @@ def ticks(top: int) -> list[int]:
     return [i * step for i in range(math.ceil(top / step) + 1)]
 
 
-def render_svg(chart: Chart, *, titled: bool = False) -> str:
-    """The chart as an SVG document; `titled` draws its title at the top (for a file on its own)."""
-    height_of_body = _body_height(chart)
-    top = (34 if titled else 8) + (_legend_height(chart) if len(chart.series) > 1 else 0)
-    height = top + height_of_body
+def render_svg(chart: Chart, *, caption: str | None = None) -> str:
+    """The chart as an SVG document. With a caption (say, the board and the period), its title and the
+    caption are drawn at the top, for a file that stands on its own on a slide."""
+    heading = 52 if caption else 8
+    legend = _legend_height(chart) if len(chart.series) > 1 else 0
+    top = heading + legend
+    height = top + _body_height(chart)
     root = ET.Element(
         "svg",
         {
@@ -97,19 +99,13 @@ def render_svg(chart: Chart, *, titled: bool = False) -> str:
     ET.SubElement(root, "title", {"id": f"chart-{chart.key}-title"}).text = chart.title
     ET.SubElement(root, "desc", {"id": f"chart-{chart.key}-desc"}).text = chart.summary
     ET.SubElement(root, "rect", {"width": str(WIDTH), "height": str(height), "fill": "#ffffff"})
-    if titled:
+    if caption:
         _text(root, 16, 22, chart.title, size=16, weight="bold")
-    if len(chart.series) > 1:
-        _legend(root, chart, (34 if titled else 8))
+        _text(root, 16, 40, caption, fill=MUTED)
+    if legend:
+        _legend(root, chart, heading)
     if chart.empty:
-        _text(
-            root,
-            WIDTH / 2,
-            top + height_of_body / 2,
-            "Nothing to show for this period",
-            anchor="middle",
-            fill=MUTED,
-        )
+        _text(root, WIDTH / 2, top + 44, "Nothing to show for this period", anchor="middle", fill=MUTED)
     elif chart.horizontal:
         _bars(root, chart, top)
     else:
