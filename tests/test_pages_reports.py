@@ -52,8 +52,8 @@ async def test_the_report_page_shows_the_figures_and_charts_of_the_seeded_month(
             "Hours from decision to signature 24 median",
             "Follow-up recorded 80% 4 of 5 signed plans",
             "Not implemented 50% 2 of 4 follow-ups",
-            "Pathology 3 of 6 50%",
-            "Medical oncology 5 of 6 83.3%",
+            "Pathology 3 of 6 meetings 50%",
+            "Medical oncology 5 of 6 meetings 83.3%",
         ):
             assert figure in text, figure
         assert 'href="/reports/quality" aria-current="page">Reports<' in response.text

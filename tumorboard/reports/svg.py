@@ -22,10 +22,12 @@ MUTED = "#52606d"
 LINE = "#d9e2ec"
 FONT = "Helvetica, Arial, sans-serif"
 
-WIDTH = 720
-PLOT_HEIGHT = 220
-ROW_HEIGHT = 26
-CHAR_WIDTH = 6.6  # average width of a 12 px character, to reserve room for labels
+WIDTH = 640
+PLOT_HEIGHT = 200
+HEADROOM = 18  # above the columns, for the total printed on the tallest
+ROW_HEIGHT = 28
+FONT_SIZE = 13
+CHAR_WIDTH = 7.2  # average width of a 13 px character, to reserve room for labels
 MAX_TICKS = 5
 
 
@@ -92,7 +94,7 @@ def render_svg(chart: Chart, *, caption: str | None = None) -> str:
             "role": "img",
             "aria-labelledby": f"chart-{chart.key}-title chart-{chart.key}-desc",
             "font-family": FONT,
-            "font-size": "12",
+            "font-size": str(FONT_SIZE),
             "class": "chart",
         },
     )
@@ -118,7 +120,7 @@ def _body_height(chart: Chart) -> int:
         return 80
     if chart.horizontal:
         return len(chart.categories) * ROW_HEIGHT + 44
-    return PLOT_HEIGHT + _category_label_room(chart) + 30
+    return HEADROOM + PLOT_HEIGHT + _category_label_room(chart) + 30
 
 
 def _legend_height(chart: Chart) -> int:
@@ -157,21 +159,25 @@ def _category_label_room(chart: Chart) -> int:
 
 
 def _slanted(chart: Chart) -> bool:
-    return len(chart.categories) > 8
+    """Whether the column labels must slant: some would not fit under their column standing straight."""
+    if not chart.categories:
+        return False
+    band = (WIDTH - 72) / len(chart.categories)
+    return max(len(c) for c in chart.categories) * CHAR_WIDTH > band * 0.95
 
 
 def _columns(root: ET.Element, chart: Chart, top: float) -> None:
     """Upright stacked bars: categories along the bottom, counts up the side."""
     scale = ticks(max(chart.totals))
-    left, right = 56.0, WIDTH - 16.0
-    bottom = top + PLOT_HEIGHT
+    left, right = 56.0, WIDTH - 16.0  # the 72 of _slanted
+    bottom = top + HEADROOM + PLOT_HEIGHT
     plot_width = right - left
     per_unit = PLOT_HEIGHT / scale[-1]
     for tick in scale:
         y = bottom - tick * per_unit
         _line(root, left, y, right, y, LINE if tick else MUTED)
         _text(root, left - 6, y + 4, str(tick), anchor="end", fill=MUTED)
-    _text(root, 14, top + PLOT_HEIGHT / 2, chart.value_label, anchor="middle", fill=MUTED, rotate=-90)
+    _text(root, 16, bottom - PLOT_HEIGHT / 2, chart.value_label, anchor="middle", fill=MUTED, rotate=-90)
     band = plot_width / len(chart.categories)
     width = min(band * 0.7, 56)
     label_every = math.ceil(len(chart.categories) / 24)
