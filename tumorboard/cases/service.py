@@ -18,6 +18,7 @@ from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import CaseStatus, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.logs import current_request_id
 from tumorboard.meetings import moves
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 from tumorboard.policy import enforce
@@ -72,6 +73,7 @@ async def submit_case(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         job=outbox.ASSIGN_CASE,
+        request_id=current_request_id(),
     )
     if not row["same_patient"]:
         raise Conflict("A patient with this MRN is already recorded with different details")

@@ -21,6 +21,7 @@ from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.follow_up import FollowUpPages
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
@@ -49,6 +50,7 @@ pages = Router(
         BoardPages,
         ReportPages,
         AdminPages,
+        DeadJobPages,
     ],
     dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,

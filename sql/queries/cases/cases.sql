@@ -22,7 +22,7 @@ WITH patient_row AS (
     INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
     SELECT :presenter_id, 'create', 'case', id, 'allowed' FROM new_case
 ), job_row AS (
-    INSERT INTO outbox (job, subject_id) SELECT :job, id FROM new_case
+    INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
 SELECT patient_row.same_patient, new_case.id, new_case.created_at, new_case.updated_at
 FROM patient_row
