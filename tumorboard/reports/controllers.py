@@ -29,17 +29,17 @@ class QualityReportController(Controller):
         request: Request[Any, Any, Any],
         conn: asyncpg.Connection,
         user: User,
-        board_id: Annotated[str | None, QueryParameter(description="The board (a UUID)")] = None,
+        board_id: Annotated[str | None, QueryParameter(description="Required: the board (a UUID)")] = None,
         period_start: Annotated[
             str | None,
             QueryParameter(
-                name="from", description="First day, YYYY-MM-DD in the board's time zone (included)"
+                name="from", description="Required: the first day, YYYY-MM-DD, in the board's time zone"
             ),
         ] = None,
         period_end: Annotated[
             str | None,
             QueryParameter(
-                name="to", description="Last day, YYYY-MM-DD (included); at most 10 years after from"
+                name="to", description="Required: the last day (included), less than 10 years after from"
             ),
         ] = None,
     ) -> Response[QualityReport | str]:
