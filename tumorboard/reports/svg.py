@@ -168,7 +168,8 @@ def _slanted(chart: Chart) -> bool:
 
 def _columns(root: ET.Element, chart: Chart, top: float) -> None:
     """Upright stacked bars: categories along the bottom, counts up the side."""
-    scale = ticks(max(chart.totals))
+    totals = chart.totals
+    scale = ticks(max(totals))
     left, right = 56.0, WIDTH - 16.0  # the 72 of _slanted
     bottom = top + HEADROOM + PLOT_HEIGHT
     plot_width = right - left
@@ -192,8 +193,8 @@ def _columns(root: ET.Element, chart: Chart, top: float) -> None:
                 y -= height
                 segment = _rect(root, x, y, width, height, color)
                 ET.SubElement(segment, "title").text = f"{category}, {series.name}: {value}"
-        if chart.totals[i] and len(chart.categories) <= 31:
-            _text(root, x + width / 2, y - 4, str(chart.totals[i]), anchor="middle")
+        if totals[i] and len(chart.categories) <= 31:
+            _text(root, x + width / 2, y - 4, str(totals[i]), anchor="middle")
         if i % label_every == 0:
             middle = x + width / 2
             if _slanted(chart):
@@ -215,7 +216,8 @@ def _bars(root: ET.Element, chart: Chart, top: float) -> None:
     longest = max(len(c) for c in chart.categories)
     left = min(16 + longest * CHAR_WIDTH + 8, WIDTH * 0.45)
     right = WIDTH - 48.0
-    scale = ticks(max(chart.totals))
+    totals = chart.totals
+    scale = ticks(max(totals))
     per_unit = (right - left) / scale[-1]
     bottom = top + len(chart.categories) * ROW_HEIGHT
     for tick in scale:
@@ -235,7 +237,7 @@ def _bars(root: ET.Element, chart: Chart, top: float) -> None:
                 segment = _rect(root, x, y, width, ROW_HEIGHT - 10, color)
                 ET.SubElement(segment, "title").text = f"{category}, {series.name}: {value}"
                 x += width
-        _text(root, x + 6, y + 12, str(chart.totals[i]))
+        _text(root, x + 6, y + 12, str(totals[i]))
 
 
 def _rect(root: ET.Element, x: float, y: float, width: float, height: float, fill: str) -> ET.Element:

@@ -15,11 +15,14 @@ WITH period AS (
     FROM board b
     WHERE b.id = :board_id
 ), presented AS (
+    -- The bounds as scalar subqueries, known when the scan starts: the period's decisions are
+    -- picked while each of the board's meetings is read (board_decision_meeting_idx).
     SELECT opening.case_id, opening.meeting_id, opening.decided_at
-    FROM period
-    JOIN meeting m ON m.board_id = :board_id
+    FROM meeting m
     JOIN board_decision opening ON opening.meeting_id = m.id AND opening.revision = 1
-    WHERE opening.decided_at >= period.starts_at AND opening.decided_at < period.ends_at
+    WHERE m.board_id = :board_id
+      AND opening.decided_at >= (SELECT starts_at FROM period)
+      AND opening.decided_at < (SELECT ends_at FROM period)
 )
 SELECT pr.meeting_id,
        latest.outcome,
