@@ -14,6 +14,7 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from tumorboard import metrics, pages
+from tumorboard.attachments.controllers import AttachmentController, CaseAttachmentController
 from tumorboard.auth.controllers import AuthController, UserController
 from tumorboard.auth.oidc import OidcConfig, Provider
 from tumorboard.auth.sso_controllers import OidcTokenController
@@ -85,6 +86,8 @@ def create_app(settings: Settings) -> Litestar:
             CalendarFeedController,
             CalendarController,
             CaseController,
+            CaseAttachmentController,
+            AttachmentController,
             DecisionController,
             RecommendationController,
             CarePlanController,

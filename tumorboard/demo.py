@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
+import msgspec
 
 from tumorboard.auth.schemas import User, UserCreate
 from tumorboard.auth.service import create_user, get_user
 from tumorboard.boards.schemas import BoardCreate
 from tumorboard.boards.service import create_board
-from tumorboard.cases.schemas import CaseCreate, Diagnosis, Patient, Stage
+from tumorboard.cases.schemas import CaseCreate
 from tumorboard.cases.service import submit_case
 from tumorboard.db import create_pool
 from tumorboard.enums import Discipline, DiseaseSite, ParticipantRole, Role
@@ -109,44 +111,130 @@ async def _create(conn: asyncpg.Connection) -> None:
         ]
         await replace_participants(conn, coordinator, meeting.id, ParticipantsPut(participants=participants))
     presenter = await get_user(conn, presenter.id) or presenter
-    for mrn, given, family, born, site, code, display in (
-        (
-            "DEMO-0001",
-            "Maria",
-            "Jensen",
-            date(1968, 4, 2),
-            DiseaseSite.BREAST,
-            "C50.411",
-            "Malignant neoplasm of upper-outer quadrant of right female breast",
-        ),
-        (
-            "DEMO-0002",
-            "Thomas",
-            "Okafor",
-            date(1957, 11, 23),
-            DiseaseSite.THORACIC,
-            "C34.11",
-            "Malignant neoplasm of upper lobe, right bronchus or lung",
-        ),
-    ):
+    for body in _demo_cases(now.date()):
+        mrn = body["patient"]["mrn"]
         await submit_case(
-            conn,
-            presenter,
-            CaseCreate(
-                patient=Patient(
-                    mrn=mrn,
-                    given_name=given,
-                    family_name=family,
-                    birth_date=born,
-                    sex="female" if given == "Maria" else "male",
-                ),
-                disease_site=site,
-                diagnosis=Diagnosis(code=code, system="ICD-10-CM", display=display),
-                stage=Stage(system="AJCC8", t="cT2", n="cN1", m="cM0", group="IIB"),
-                ecog=1,
-                summary="Newly diagnosed; staging complete. Imaging and pathology reports are in the record.",
-                question="What is the recommended treatment sequence?",
-            ),
-            body=mrn.encode(),
-            idempotency_key=None,
+            conn, presenter, msgspec.convert(body, CaseCreate), body=mrn.encode(), idempotency_key=None
         )
+
+
+def _demo_cases(today: date) -> list[dict[str, Any]]:
+    """Two newly diagnosed patients with their structured clinical data, as POST /cases bodies."""
+
+    def days_ago(days: int) -> str:
+        return (today - timedelta(days=days)).isoformat()
+
+    common = {
+        "ecog": 1,
+        "treatment_started": False,
+        "summary": "Newly diagnosed; staging complete. Imaging and pathology reports are in the record.",
+        "question": "What is the recommended treatment sequence?",
+    }
+    return [
+        {
+            **common,
+            "patient": {
+                "mrn": "DEMO-0001",
+                "given_name": "Maria",
+                "family_name": "Jensen",
+                "birth_date": "1968-04-02",
+                "sex": "female",
+            },
+            "disease_site": DiseaseSite.BREAST,
+            "diagnosis": {
+                "code": "C50.411",
+                "system": "ICD-10-CM",
+                "display": "Malignant neoplasm of upper-outer quadrant of right female breast",
+                "diagnosed_on": days_ago(12),
+                "laterality": "right",
+                "topography": {"code": "C50.4", "display": "Upper-outer quadrant of breast"},
+                "morphology": {"code": "8500/3", "display": "Infiltrating duct carcinoma, NOS"},
+            },
+            "histology": "Invasive ductal carcinoma, grade 2",
+            "stage": {
+                "system": "AJCC8",
+                "type": "clinical",
+                "t": "cT2",
+                "n": "cN1",
+                "m": "cM0",
+                "group": "IIB",
+            },
+            "biomarkers": [
+                {
+                    "name": "ER",
+                    "value": "positive (90%)",
+                    "loinc": "85337-4",
+                    "method": "IHC",
+                    "tested_on": days_ago(10),
+                },
+                {
+                    "name": "PR",
+                    "value": "positive (40%)",
+                    "loinc": "85339-0",
+                    "method": "IHC",
+                    "tested_on": days_ago(10),
+                },
+                {
+                    "name": "HER2",
+                    "value": "negative (1+)",
+                    "loinc": "85319-2",
+                    "method": "IHC",
+                    "tested_on": days_ago(10),
+                },
+                {"name": "Ki-67", "value": "25", "unit": "%", "method": "IHC", "tested_on": days_ago(10)},
+            ],
+            "comorbidities": [{"name": "Essential (primary) hypertension", "code": "I10"}],
+        },
+        {
+            **common,
+            "patient": {
+                "mrn": "DEMO-0002",
+                "given_name": "Thomas",
+                "family_name": "Okafor",
+                "birth_date": "1957-11-23",
+                "sex": "male",
+            },
+            "disease_site": DiseaseSite.THORACIC,
+            "diagnosis": {
+                "code": "C34.11",
+                "system": "ICD-10-CM",
+                "display": "Malignant neoplasm of upper lobe, right bronchus or lung",
+                "diagnosed_on": days_ago(20),
+                "laterality": "right",
+                "topography": {"code": "C34.1", "display": "Upper lobe, lung"},
+                "morphology": {"code": "8140/3", "display": "Adenocarcinoma, NOS"},
+            },
+            "stage": {
+                "system": "AJCC8",
+                "type": "clinical",
+                "t": "cT2a",
+                "n": "cN2",
+                "m": "cM0",
+                "group": "IIIA",
+            },
+            "biomarkers": [
+                {"name": "EGFR", "value": "exon 19 deletion", "method": "NGS", "tested_on": days_ago(6)},
+                {"name": "ALK", "value": "negative", "method": "IHC", "tested_on": days_ago(8)},
+                {
+                    "name": "PD-L1 TPS",
+                    "value": "5",
+                    "unit": "%",
+                    "loinc": "83053-9",
+                    "method": "IHC",
+                    "tested_on": days_ago(8),
+                },
+            ],
+            "prior_treatments": [
+                {
+                    "modality": "further_workup",
+                    "description": "EBUS-TBNA of station 4R and 7",
+                    "started_on": days_ago(15),
+                    "ended_on": days_ago(15),
+                },
+            ],
+            "comorbidities": [
+                {"name": "Chronic obstructive pulmonary disease, unspecified", "code": "J44.9"},
+                {"name": "Nicotine dependence, cigarettes, uncomplicated", "code": "F17.210"},
+            ],
+        },
+    ]

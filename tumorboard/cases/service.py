@@ -70,6 +70,9 @@ async def submit_case(
         question=data.question,
         urgency=data.urgency,
         discuss_by=data.discuss_by,
+        prior_treatments=msgspec.to_builtins(data.prior_treatments),
+        comorbidities=msgspec.to_builtins(data.comorbidities),
+        treatment_started=data.treatment_started,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         job=outbox.ASSIGN_CASE,
@@ -105,6 +108,9 @@ def _new_case(row: Record, presenter_id: UUID, data: CaseCreate) -> Case:
         discussion_closed_at=None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        prior_treatments=data.prior_treatments,
+        comorbidities=data.comorbidities,
+        treatment_started=data.treatment_started,
     )
 
 

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from tumorboard.pages.admin import AdminPages
+from tumorboard.pages.attachments import AttachmentPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
 from tumorboard.pages.care_plans import CarePlanPages
@@ -40,6 +41,7 @@ pages = Router(
         HomePage,
         CaseFormPages,
         CasePages,
+        AttachmentPages,
         DecisionPages,
         RecommendationPages,
         CarePlanPages,

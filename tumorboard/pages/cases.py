@@ -22,6 +22,7 @@ from tumorboard.labels import label
 from tumorboard.meetings.policy import MeetingFacts
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
+from tumorboard.pages.attachments import documents_context
 from tumorboard.pages.common import attempt, done, done_or_refused, page
 from tumorboard.pages.decisions import decision_form_values
 from tumorboard.pages.forms import decode, text
@@ -48,6 +49,7 @@ def describe(event: TimelineEvent) -> str:
         ("plan", "decision"): f"The board's plan recorded by {who}"
         + (f" (correction {event.version})" if event.version and event.version > 1 else ""),
         ("defer", "decision"): f"Deferred by the board, recorded by {who}: {event.detail}",
+        ("attach", "case"): f"Document attached by {who}",
         ("create", "recommendation"): f"Recommendation from {who}",
         ("update", "recommendation"): f"Recommendation revised by {who}",
         ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
@@ -138,6 +140,7 @@ class CasePages(Controller):
             else {},
             may_move=may_move,
             move_to=move_to,
+            **await documents_context(conn, user, case),
         )
 
     @post("/cases/{case_id:uuid}/withdraw")
