@@ -39,6 +39,7 @@ from tumorboard.meetings.controllers import (
 from tumorboard.notifications.controllers import NotificationController
 from tumorboard.openapi_docs import RedocPage, SwaggerPage
 from tumorboard.recommendations.controllers import RecommendationController
+from tumorboard.reports.controllers import QualityReportController
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
     DATABASE_DOWN,
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Litestar:
             RecommendationController,
             CarePlanController,
             FollowUpReportController,
+            QualityReportController,
             NotificationController,
             AuditController,
             DeadJobController,

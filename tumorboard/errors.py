@@ -120,3 +120,7 @@ class ServiceUnavailable(DomainError):
 
     status_code = 503
     retry_after = 5
+
+
+class TooSlow(NotReady):
+    """The work ran past its time limit and was stopped; ask for less, or retry later."""

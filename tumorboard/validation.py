@@ -44,6 +44,15 @@ class InvalidBody(DomainError):
         self.errors = errors
 
 
+class InvalidQuery(InvalidBody):
+    """Query parameters that are not valid for their endpoint; lists each bad one."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors)
+        names = ", ".join(error.key for error in errors)
+        self.detail = f"Invalid query parameters: {names}"
+
+
 class UnsupportedMediaType(DomainError):
     """The body is not application/json."""
 
@@ -74,6 +83,16 @@ def decode_json(body: bytes, content_type: str | None, into: type[T]) -> T:
         return value
     raw = msgspec.json.decode(body)
     raise InvalidBody(collect_errors(raw, into))
+
+
+def decode_query(raw: dict[str, str], into: type[T]) -> T:
+    """Query parameters (by name, as sent) decoded strictly into a struct; InvalidQuery names every
+    bad or missing one without repeating what was sent."""
+    try:
+        return msgspec.convert(raw, type=into, strict=True)
+    except msgspec.ValidationError:
+        errors = collect_errors(raw, into)
+        raise InvalidQuery([FieldError(error.key, error.message, "query") for error in errors]) from None
 
 
 def nul_errors(value: Any, key: str) -> list[FieldError]:

@@ -21,12 +21,14 @@ from tumorboard.pages.cases import CasePages
 from tumorboard.pages.common import EXCEPTION_HANDLERS
 from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
+from tumorboard.pages.follow_up import FollowUpPages
 from tumorboard.pages.home import HomePage
 from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.recommendations import RecommendationPages
+from tumorboard.pages.reports import ReportPages
 from tumorboard.pages.security import csrf_config
 from tumorboard.pages.sso import SingleSignOnPages
 
@@ -44,10 +46,12 @@ pages = Router(
         DecisionPages,
         RecommendationPages,
         CarePlanPages,
+        FollowUpPages,
         MeetingPages,
         MeetingRunPages,
         LivePages,
         BoardPages,
+        ReportPages,
         AdminPages,
         UserAccountPages,
         AccountPages,
