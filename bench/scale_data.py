@@ -220,6 +220,8 @@ BULK_TABLES = (
     "patient",
     "patient_case",
     "case_participant",
+    "board_decision",
+    "meeting_attendance",
     "meeting",
     "meeting_participant",
     "recommendation",
@@ -286,6 +288,7 @@ def _patients_for(cases: int) -> int:
 
 
 async def _meetings(conn: asyncpg.Connection, clock: datetime, first: int, last: int) -> None:
+    """Meetings first..last-1 with their six participants, and the attendance of those held."""
     await conn.execute(
         """
         INSERT INTO meeting (id, board_id, starts_at, duration_minutes, location, capacity,
@@ -324,6 +327,26 @@ async def _meetings(conn: asyncpg.Connection, clock: datetime, first: int, last:
         last,
         BOARDS,
         POOL,
+    )
+    # Who came to each meeting that was held: everyone, but the sixth participant of one in nine.
+    await conn.execute(
+        """
+        INSERT INTO meeting_attendance (meeting_id, user_id, status, recorded_by, recorded_at)
+        SELECT md5('m' || j)::uuid,
+               md5('u' || ((j % $3) * $4 + d * 6 + (j / $3 + d) % 6))::uuid,
+               CASE WHEN d = 5 AND j % 9 = 0 THEN 'absent' ELSE 'present' END,
+               md5('u' || ((j % $3) * $4 + (j / $3) % 6))::uuid,
+               $5::timestamptz + make_interval(secs => $6 - j * $7) + interval '5 minutes'
+        FROM generate_series($1::bigint, $2::bigint - 1) AS j, generate_series(0, 5) AS d
+        WHERE $5::timestamptz + make_interval(secs => $6 - j * $7) <= $5::timestamptz
+        """,
+        first,
+        last,
+        BOARDS,
+        POOL,
+        clock,
+        AHEAD_SECONDS,
+        MEETING_SECONDS,
     )
 
 
@@ -391,6 +414,7 @@ async def _cases(
     try:
         await _insert_cases(conn)
         await _insert_case_participants(conn)
+        await _insert_decisions(conn)
         await _insert_recommendations(conn)
         await _insert_care_plans(conn)
         if audit_events:
@@ -406,7 +430,7 @@ async def _insert_cases(conn: asyncpg.Connection) -> None:
         INSERT INTO patient_case (
             id, patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
             summary, question, urgency, status, meeting_id, discussion_closed_at, created_at, updated_at,
-            search_vector)
+            treatment_started, search_vector)
         SELECT ch.id, ch.patient_id, ch.presenter_id, x.site,
                jsonb_build_object('code', x.code, 'system', 'ICD-10-CM',
                                   'display', 'Malignant neoplasm, ' || replace(x.site, '_', ' ')),
@@ -423,6 +447,7 @@ async def _insert_cases(conn: asyncpg.Connection) -> None:
                CASE WHEN ch.status IN ('discussed', 'finalized') THEN ch.starts_at + interval '1 hour' END,
                ch.created_at,
                ch.created_at,
+               ch.k % 10 = 0,
                case_search_vector(p.mrn, p.given_name, p.family_name, x.code)
         FROM scale_chunk ch
         JOIN board b ON b.id = md5('b' || ch.board)::uuid
@@ -447,6 +472,31 @@ async def _insert_case_participants(conn: asyncpg.Connection) -> None:
         FROM scale_chunk ch
         JOIN meeting_participant mp ON mp.meeting_id = ch.meeting_id AND mp.user_id <> ch.presenter_id
         WHERE ch.status <> 'submitted'
+        """
+    )
+
+
+async def _insert_decisions(conn: asyncpg.Connection) -> None:
+    """The board's decision on each decided case, recorded by its chair an hour into the meeting: a
+    plan, mostly guideline-concordant, with the trial question and the stage mostly discussed."""
+    await conn.execute(
+        """
+        INSERT INTO board_decision (
+            id, case_id, meeting_id, revision, outcome, intent, modalities, summary, rationale,
+            guideline, trial_status, stage_discussed, quorum_required, quorum_covered, quorum_missing,
+            attendance, decided_by, decided_at)
+        SELECT md5('d' || ch.k)::uuid, ch.id, ch.meeting_id, 1, 'plan', 'curative',
+               '{systemic_therapy,surgery,radiation}',
+               'Neoadjuvant systemic therapy, then surgery, then radiotherapy.',
+               'Stage and biomarkers as reported.',
+               jsonb_build_object('name', 'NCCN', 'version', '2026.1', 'concordant', ch.k % 7 <> 0),
+               (ARRAY['not_considered', 'eligible', 'none_available', 'not_eligible'])[1 + ch.k % 4],
+               ch.k % 4 <> 0,
+               b.required_disciplines, b.required_disciplines, '{}', '[]',
+               ch.chair_id, ch.starts_at + make_interval(mins => (60 + (ch.k % 20) * 6)::integer)
+        FROM scale_chunk ch
+        JOIN board b ON b.id = md5('b' || ch.board)::uuid
+        WHERE ch.status IN ('discussed', 'finalized')
         """
     )
 
@@ -481,7 +531,7 @@ async def _insert_care_plans(conn: asyncpg.Connection) -> None:
     await conn.execute(
         """
         INSERT INTO care_plan (id, case_id, version, status, consensus, content, source_fingerprint,
-                               generated_at, signed_by, signed_at, content_hash)
+                               generated_at, signed_by, signed_at, content_hash, decision_id)
         SELECT md5('cp' || ch.k || '-' || v)::uuid, ch.id, v, x.status, ch.k % 5 <> 0,
                jsonb_build_object(
                    'decision', jsonb_build_object('outcome', 'plan', 'intent', 'curative',
@@ -492,7 +542,8 @@ async def _insert_care_plans(conn: asyncpg.Connection) -> None:
                ch.starts_at + make_interval(hours => 1 + v),
                CASE WHEN x.status = 'final' THEN ch.chair_id END,
                CASE WHEN x.status = 'final' THEN ch.starts_at + interval '1 day' END,
-               CASE WHEN x.status = 'final' THEN md5('h' || ch.k) END
+               CASE WHEN x.status = 'final' THEN md5('h' || ch.k) END,
+               md5('d' || ch.k)::uuid
         FROM scale_chunk ch, generate_series(1, 2) AS v,
              LATERAL (SELECT CASE WHEN ch.status = 'finalized' AND v = 1 + (ch.k % 25 = 0)::integer
                                   THEN 'final' ELSE 'draft' END AS status) AS x

@@ -89,5 +89,6 @@ async def _explain(conn: asyncpg.Connection, name: str, parameters: dict[str, An
     package, query = name.split(".")
     sql = getattr(getattr(queries, package), query).sql
     order = queries.driver_adapter.var_sorted[name]
-    rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *[parameters[key] for key in order])
+    # Parameters the caller does not name (e.g. the audit row's request columns) are NULL.
+    rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *[parameters.get(key) for key in order])
     return "\n".join(row[0] for row in rows)

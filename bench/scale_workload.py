@@ -42,9 +42,7 @@ OPERATIONS = (
     Operation("meeting_agenda", "GET /meetings/{id}/agenda (a booked coming meeting)"),
     Operation("assignment_pass", "assign_waiting_cases (200 waiting cases; rolled back)", direct=True),
     Operation("outbox_sweep", "outbox.sweep (a week of finished jobs)", direct=True),
-    # The board quality report (GET /reports/quality) is not built yet: when it is, add its
-    # operation here and its requests in `Run.requests`; until then the table shows this slot empty.
-    Operation("quality_report", "GET /reports/quality (not built yet)"),
+    Operation("quality_report", "GET /reports/quality, a board's last four weeks"),
 )
 
 
@@ -87,7 +85,7 @@ class Workload:
         self, conn: asyncpg.Connection, key: str, cases: int
     ) -> list[tuple[str, str]] | None:
         """(path, bearer token) of each request of an HTTP operation on the database of `conn`, which
-        holds `cases` cases; None for an operation that has no request yet (an empty slot)."""
+        holds `cases` cases; None for an operation without requests (a slot for a future one)."""
         tokens = Tokens(conn)
         n = self.requests
         if key == "case_read":
@@ -115,6 +113,14 @@ class Workload:
             today = datetime.now(UTC).date()
             window = {"from": str(today - timedelta(days=21)), "to": str(today - timedelta(days=7))}
             paths = [cases_path(disease_site=site, status="finalized", **window) for site in scale_data.CODES]
+            return await self._spread(tokens, paths, [COORDINATOR])
+        if key == "quality_report":
+            today = datetime.now(UTC).date()
+            period = {"from": str(today - timedelta(days=28)), "to": str(today - timedelta(days=1))}
+            boards = [md5_uuid(f"b{b}") for b in range(scale_data.BOARDS)]
+            paths = [
+                f"/api/v1/reports/quality?{urllib.parse.urlencode({'board_id': b, **period})}" for b in boards
+            ]
             return await self._spread(tokens, paths, [COORDINATOR])
         if key == "search_presenter":
             requests = []

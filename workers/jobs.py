@@ -74,11 +74,12 @@ async def send_notification_email(ctx: dict[str, Any], outbox_id: int, notificat
 
 
 async def clean_up(ctx: dict[str, Any]) -> None:
-    """Housekeeping: drop expired tokens and outbox rows finished more than a week ago, and give the
-    audit trail its coming months' partitions."""
+    """Housekeeping: drop expired tokens, old sign-in failures, and outbox rows done over a week ago;
+    give the audit trail its coming months' partitions."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await queries.auth.delete_expired_tokens(conn)
+        await queries.auth.delete_old_sign_in_failures(conn)
         await queries.outbox.delete_old_outbox_jobs(conn, keep_days=7)
         await audit.add_coming_partitions(conn)
 

@@ -162,6 +162,8 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     prior_treatments: list[PriorTreatment] = []
     comorbidities: list[Comorbidity] = []
     treatment_started: bool | None = None
+    # Coordinators only: the MRN is recorded with other patient details than this case's.
+    patient_mismatch: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class CaseClinical(msgspec.Struct, kw_only=True, frozen=True):
