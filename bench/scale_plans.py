@@ -70,6 +70,10 @@ async def plans(database_url: str, cases: int) -> dict[str, str]:
             found[f"the list before (case_visible_to over every case), {caller}"] = "\n".join(
                 r[0] for r in rows
             )
+        period = {"period_start": today - timedelta(days=28), "period_end": today - timedelta(days=1)}
+        found["list_presentations (the quality report), a board's last four weeks"] = await _explain(
+            conn, "reports.list_presentations", {"board_id": md5_uuid("b3"), **period}
+        )
         undo = conn.transaction()  # the read writes its audit row: undone here
         await undo.start()
         try:

@@ -77,6 +77,11 @@ CREATE INDEX patient_case_site_created_idx ON patient_case (disease_site, create
 CREATE INDEX patient_case_meeting_created_idx ON patient_case (meeting_id, created_at DESC, id DESC);
 DROP INDEX patient_case_meeting_idx;
 
+-- The quality report picks a period's first decisions meeting by meeting of the board: with the
+-- day of the decision in the index, the meetings of other years cost one empty probe each instead
+-- of reading every decision they ever had (see docs/benchmarks.md, the scale benchmark).
+CREATE INDEX board_decision_opening_idx ON board_decision (meeting_id, decided_at) WHERE revision = 1;
+
 -- The participants' path of the case list: each case with every participant of its meeting other
 -- than its presenter (who sees it as its presenter), with the case's creation time, so that a
 -- reviewer's cases come newest first from one index however many meetings they sat on. Derived from
