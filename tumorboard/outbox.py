@@ -30,6 +30,7 @@ CONSOLIDATE_CARE_PLAN = "consolidate_care_plan"
 RENDER_CARE_PLAN_PDF = "render_care_plan_pdf"
 SEND_AGENDA = "send_agenda"
 RENDER_AGENDA_PDF = "render_agenda_pdf"
+RENDER_MEETING_PACK = "render_meeting_pack"
 SEND_NOTIFICATION_EMAIL = "send_notification_email"
 
 _LIVE = {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}

@@ -97,6 +97,7 @@ class WorkerSettings:
         func(jobs.render_care_plan_pdf, timeout=JOB_TIMEOUT, max_tries=5),
         func(jobs.send_agenda, timeout=JOB_TIMEOUT, max_tries=5),
         func(jobs.render_agenda_pdf, timeout=JOB_TIMEOUT, max_tries=5),
+        func(jobs.render_meeting_pack, timeout=JOB_TIMEOUT, max_tries=5),
         func(jobs.send_notification_email, timeout=JOB_TIMEOUT, max_tries=5),
     ]
     cron_jobs: ClassVar = [

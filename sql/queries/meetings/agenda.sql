@@ -70,10 +70,16 @@ ON CONFLICT (meeting_id, fingerprint) DO NOTHING;
 -- Whether a job for this subject is already waiting in the outbox.
 SELECT EXISTS (SELECT 1 FROM outbox WHERE job = :job AND subject_id = :subject_id AND done_at IS NULL);
 
--- name: insert_notices!
--- Notices for people about a meeting (ids only); each is recorded once.
-INSERT INTO scheduling_notice (meeting_id, recipient_id, kind, case_id)
-SELECT :meeting_id, recipient_id, :kind, case_id
-FROM unnest(:recipient_ids::uuid[], :case_ids::uuid[]) AS n (recipient_id, case_id)
-ON CONFLICT ON CONSTRAINT scheduling_notice_once DO NOTHING;
+-- name: get_meeting_pack$
+-- A rendered meeting pack, by the fingerprint of what it shows.
+SELECT pdf FROM meeting_pack WHERE meeting_id = :meeting_id AND fingerprint = :fingerprint;
 
+-- name: insert_meeting_pack!
+-- Store a rendered meeting pack once.
+INSERT INTO meeting_pack (meeting_id, fingerprint, pdf)
+VALUES (:meeting_id, :fingerprint, :pdf)
+ON CONFLICT (meeting_id, fingerprint) DO NOTHING;
+
+-- name: delete_older_meeting_packs!
+-- Drop the renderings of a meeting's pack other than the one just stored.
+DELETE FROM meeting_pack WHERE meeting_id = :meeting_id AND fingerprint <> :fingerprint;
