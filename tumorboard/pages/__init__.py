@@ -23,6 +23,7 @@ from tumorboard.pages.home import HomePage
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
+from tumorboard.pages.presentation import PresentationPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.security import csrf_config
 from tumorboard.pages.sso import SingleSignOnPages
@@ -42,6 +43,7 @@ pages = Router(
         CarePlanPages,
         MeetingPages,
         MeetingRunPages,
+        PresentationPages,
         LivePages,
         BoardPages,
         AdminPages,
