@@ -26,6 +26,7 @@ from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.presentation import PresentationPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.security import csrf_config
+from tumorboard.pages.slots import SlotsPages
 from tumorboard.pages.sso import SingleSignOnPages
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -44,6 +45,7 @@ pages = Router(
         MeetingPages,
         MeetingRunPages,
         PresentationPages,
+        SlotsPages,
         LivePages,
         BoardPages,
         AdminPages,

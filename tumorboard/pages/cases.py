@@ -23,7 +23,7 @@ from tumorboard.decisions.service import decisions_of
 from tumorboard.enums import CaseStatus
 from tumorboard.errors import DomainError
 from tumorboard.labels import label
-from tumorboard.meetings.policy import MeetingFacts
+from tumorboard.meetings.policy import MeetingFacts, can_read_slots
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, done_or_refused, page
@@ -155,6 +155,7 @@ class CasePages(Controller):
             else {},
             may_move=may_move,
             move_to=move_to,
+            may_open_agenda=bool(can_read_slots(user, role, case.presenter_id == user.id)),
         )
 
     @get(
