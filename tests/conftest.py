@@ -25,7 +25,7 @@ pytest_plugins = ["tests.sso_support"]
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
     "care_plan_pdf, care_plan, board_decision, recommendation, patient_case, patient, meeting_participant, "
-    "meeting, board, access_token, user_identity, app_user, outbox"
+    "meeting_pack, meeting, board, access_token, user_identity, app_user, outbox"
 )
 
 

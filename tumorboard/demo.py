@@ -1,24 +1,48 @@
-"""Demo data for `tumorboard dev`: one board, its clinicians, two meetings and a few cases."""
+"""Demo data for `tumorboard dev`: one board and its clinicians, a meeting to run right away, and a later one.
+
+The meeting to run starts within the hour: its three cases are ready, their recommendations are in
+(from several disciplines: one case agreed by all, one with a differing view, one still awaiting
+medical oncology), and its agenda is locked, so the worker sends the agenda and the meeting pack as soon
+as `dev` starts it. A later meeting holds cases still being prepared. Everything is made through the
+same services the API uses, so the demo obeys every rule a real meeting does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
+import msgspec
 
 from tumorboard.auth.schemas import User, UserCreate
 from tumorboard.auth.service import create_user, get_user
 from tumorboard.boards.schemas import BoardCreate
 from tumorboard.boards.service import create_board
-from tumorboard.cases.schemas import CaseCreate, Diagnosis, Patient, Stage
+from tumorboard.cases.schemas import CaseCreate
 from tumorboard.cases.service import submit_case
 from tumorboard.db import create_pool
-from tumorboard.enums import Discipline, DiseaseSite, ParticipantRole, Role
-from tumorboard.meetings.schemas import MeetingCreate, ParticipantIn, ParticipantsPut
-from tumorboard.meetings.service import create_meeting, replace_participants
+from tumorboard.enums import Discipline, DiseaseSite, Intent, Modality, ParticipantRole, Role
+from tumorboard.meetings.agenda import lock_agenda
+from tumorboard.meetings.assignment import assign_case
+from tumorboard.meetings.readiness import update_case_readiness
+from tumorboard.meetings.schemas import (
+    MeetingCreate,
+    MeetingUpdate,
+    ParticipantIn,
+    ParticipantsPut,
+    ReadinessUpdate,
+)
+from tumorboard.meetings.service import create_meeting, replace_participants, update_meeting
+from tumorboard.recommendations.schemas import RecommendationCreate
+from tumorboard.recommendations.service import add_recommendation
 
 DEMO_PASSWORD = "tumorboard-demo"  # noqa: S105 (published demo sign-in, README lists it)
+BOARD_NAME = "Breast and Thoracic Tumor Board"
+# The meeting to run starts this long after the demo data is loaded (its chair may start it at once).
+STARTS_IN = timedelta(minutes=30)
+LATER_IN = timedelta(days=7)
 
 _PEOPLE = [
     ("admin@example.org", "Alex Admin", [Role.ADMIN], None, "admin"),
@@ -35,7 +59,7 @@ _PEOPLE = [
         "Dr. Chen Chair",
         [Role.REVIEWER],
         Discipline.MEDICAL_ONCOLOGY,
-        "chair, medical oncology",
+        "chair (medical oncology): runs the meeting starting within the hour",
     ),
     (
         "surgeon@example.org",
@@ -52,6 +76,69 @@ _PEOPLE = [
         "radiation oncology",
     ),
     ("pathologist@example.org", "Dr. Pat Pathologist", [Role.REVIEWER], Discipline.PATHOLOGY, "pathology"),
+]
+
+_BREAST_PLAN = ["systemic_therapy", "surgery", "radiation"]
+_CONSERVING_PLAN = ["surgery", "radiation"]
+_CHEMORADIATION = ["systemic_therapy", "radiation"]
+_TRIMODALITY = ["systemic_therapy", "surgery"]
+
+# (reviewer's email, intent, modalities, summary) per case of the meeting to run, in agenda order.
+_RECOMMENDATIONS: list[list[tuple[str, str, list[str], str]]] = [
+    [
+        (
+            "chair@example.org",
+            "curative",
+            _BREAST_PLAN,
+            "Node-positive HR-positive disease: neoadjuvant chemotherapy, then surgery, then radiotherapy.",
+        ),
+        (
+            "surgeon@example.org",
+            "curative",
+            _BREAST_PLAN,
+            "Agree: neoadjuvant therapy first to downstage; breast-conserving surgery and axillary staging.",
+        ),
+        (
+            "radiation@example.org",
+            "curative",
+            _BREAST_PLAN,
+            "Whole-breast and regional nodal irradiation after surgery.",
+        ),
+    ],
+    [
+        (
+            "chair@example.org",
+            "curative",
+            _CHEMORADIATION,
+            "Unresectable N2 disease: concurrent chemoradiotherapy, then consolidation with osimertinib.",
+        ),
+        (
+            "radiation@example.org",
+            "curative",
+            _CHEMORADIATION,
+            "Definitive chemoradiotherapy, 60 Gy in 30 fractions.",
+        ),
+        (
+            "surgeon@example.org",
+            "curative",
+            _TRIMODALITY,
+            "Single-station N2: neoadjuvant systemic therapy, then lobectomy if the nodes respond.",
+        ),
+    ],
+    [
+        (
+            "surgeon@example.org",
+            "curative",
+            _CONSERVING_PLAN,
+            "Small screen-detected tumour: wide local excision with sentinel node biopsy.",
+        ),
+        (
+            "radiation@example.org",
+            "curative",
+            _CONSERVING_PLAN,
+            "Whole-breast radiotherapy after excision, 26 Gy in 5 fractions.",
+        ),
+    ],
 ]
 
 
@@ -83,70 +170,161 @@ async def _create(conn: asyncpg.Connection) -> None:
             email=email, full_name=full_name, password=DEMO_PASSWORD, roles=roles, discipline=discipline
         )
         users[email] = await create_user(conn, None, data)
-    coordinator, presenter = users["coordinator@example.org"], users["presenter@example.org"]
+    coordinator = users["coordinator@example.org"]
     board = await create_board(
         conn,
         coordinator,
-        BoardCreate(
-            name="Breast and Thoracic Tumor Board", disease_sites=[DiseaseSite.BREAST, DiseaseSite.THORACIC]
-        ),
+        BoardCreate(name=BOARD_NAME, disease_sites=[DiseaseSite.BREAST, DiseaseSite.THORACIC]),
     )
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    for days in (3, 10):
-        meeting = await create_meeting(
-            conn,
-            coordinator,
-            MeetingCreate(
-                board_id=board.id, starts_at=now + timedelta(days=days), location="Conference room 4B"
-            ),
-        )
-        participants = [
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    participants = ParticipantsPut(
+        participants=[
             ParticipantIn(user_id=users["chair@example.org"].id, role=ParticipantRole.CHAIR),
             *(
                 ParticipantIn(user_id=users[email].id, role=ParticipantRole.REVIEWER)
                 for email in ("surgeon@example.org", "radiation@example.org", "pathologist@example.org")
             ),
         ]
-        await replace_participants(conn, coordinator, meeting.id, ParticipantsPut(participants=participants))
-    presenter = await get_user(conn, presenter.id) or presenter
-    for mrn, given, family, born, site, code, display in (
-        (
-            "DEMO-0001",
-            "Maria",
-            "Jensen",
-            date(1968, 4, 2),
-            DiseaseSite.BREAST,
-            "C50.411",
-            "Malignant neoplasm of upper-outer quadrant of right female breast",
-        ),
-        (
-            "DEMO-0002",
-            "Thomas",
-            "Okafor",
-            date(1957, 11, 23),
-            DiseaseSite.THORACIC,
-            "C34.11",
-            "Malignant neoplasm of upper lobe, right bronchus or lung",
-        ),
-    ):
-        await submit_case(
+    )
+    # The meeting to run is scheduled the day after tomorrow so that its cases are placed and prepared
+    # by the ordinary rules, then brought forward to start within the hour with its agenda locked.
+    meetings = []
+    for starts_at, deadline in ((now + timedelta(days=2), now + timedelta(hours=1)), (now + LATER_IN, None)):
+        meeting = await create_meeting(
             conn,
-            presenter,
-            CaseCreate(
-                patient=Patient(
-                    mrn=mrn,
-                    given_name=given,
-                    family_name=family,
-                    birth_date=born,
-                    sex="female" if given == "Maria" else "male",
-                ),
-                disease_site=site,
-                diagnosis=Diagnosis(code=code, system="ICD-10-CM", display=display),
-                stage=Stage(system="AJCC8", t="cT2", n="cN1", m="cM0", group="IIB"),
-                ecog=1,
-                summary="Newly diagnosed; staging complete. Imaging and pathology reports are in the record.",
-                question="What is the recommended treatment sequence?",
+            coordinator,
+            MeetingCreate(
+                board_id=board.id,
+                starts_at=starts_at,
+                submission_deadline=deadline,
+                location="Conference room 4B",
+                video_url="https://video.example.org/tumor-board",
             ),
-            body=mrn.encode(),
-            idempotency_key=None,
         )
+        await replace_participants(conn, coordinator, meeting.id, participants)
+        meetings.append(meeting)
+    soon, _ = meetings
+    presenter = await get_user(conn, users["presenter@example.org"].id) or users["presenter@example.org"]
+    today = now.date()
+    cases = _demo_cases(today)
+    for number, (body, recommendations) in enumerate(zip(cases, _RECOMMENDATIONS, strict=False), start=3):
+        # Discuss-by dates a day apart keep the agenda in this order (they were all submitted at once).
+        body = {**body, "discuss_by": (today + timedelta(days=number)).isoformat()}
+        case_id = await _submit(conn, presenter, body, today)
+        for email, intent, modalities, summary in recommendations:
+            reviewer = users[email]
+            proposal = RecommendationCreate(
+                intent=Intent(intent), modalities=[Modality(m) for m in modalities], summary=summary
+            )
+            await add_recommendation(conn, reviewer, case_id, proposal)
+    await update_meeting(conn, coordinator, soon.id, MeetingUpdate(starts_at=now + STARTS_IN))
+    await lock_agenda(conn, soon.id)  # due at once: the worker sends the agenda and the meeting pack
+    for body in cases[len(_RECOMMENDATIONS) :]:  # the later meeting's cases, still being prepared
+        case_id = await _submit(conn, presenter, body, today)
+        await add_recommendation(
+            conn,
+            users["radiation@example.org"],
+            case_id,
+            RecommendationCreate(
+                intent=Intent.PALLIATIVE,
+                modalities=[Modality.RADIATION, Modality.SYSTEMIC_THERAPY],
+                summary="Palliative radiotherapy to the painful bone metastasis, then systemic therapy.",
+            ),
+        )
+
+
+async def _submit(conn: asyncpg.Connection, presenter: User, body: dict[str, Any], today: date) -> Any:
+    """Submit a case with its reports dated (so it is ready) and place it on the earliest fitting meeting."""
+    mrn = body["patient"]["mrn"]
+    case = await submit_case(
+        conn, presenter, msgspec.convert(body, CaseCreate), body=mrn.encode(), idempotency_key=None
+    )
+    reports = ReadinessUpdate(
+        pathology_report_on=today - timedelta(days=6), imaging_on=today - timedelta(days=9)
+    )
+    await update_case_readiness(conn, presenter, case.id, reports)
+    await assign_case(conn, case.id)
+    return case.id
+
+
+def _demo_cases(today: date) -> list[dict[str, Any]]:
+    """The demo patients as POST /cases bodies: three for the meeting to run, then the later meeting's."""
+
+    def patient(mrn: str, given: str, family: str, born: str, sex: str) -> dict[str, str]:
+        return {"mrn": mrn, "given_name": given, "family_name": family, "birth_date": born, "sex": sex}
+
+    return [
+        {
+            "patient": patient("DEMO-0001", "Maria", "Jensen", "1968-04-02", "female"),
+            "disease_site": DiseaseSite.BREAST,
+            "diagnosis": {
+                "code": "C50.411",
+                "system": "ICD-10-CM",
+                "display": "Malignant neoplasm of upper-outer quadrant of right female breast",
+            },
+            "histology": "Invasive ductal carcinoma, grade 2",
+            "stage": {"system": "AJCC8", "t": "cT2", "n": "cN1", "m": "cM0", "group": "IIB"},
+            "ecog": 0,
+            "biomarkers": [
+                {"name": "ER", "value": "positive (90%)"},
+                {"name": "PR", "value": "positive (40%)"},
+                {"name": "HER2", "value": "negative (IHC 1+)"},
+                {"name": "Ki-67", "value": "25%"},
+            ],
+            "summary": "Palpable 3 cm mass in the right breast, one suspicious axillary node "
+            "(biopsy positive). Staging CT without distant disease.",
+            "question": "Neoadjuvant systemic therapy before surgery, or surgery first?",
+        },
+        {
+            "patient": patient("DEMO-0002", "Thomas", "Okafor", "1957-11-23", "male"),
+            "disease_site": DiseaseSite.THORACIC,
+            "diagnosis": {
+                "code": "C34.11",
+                "system": "ICD-10-CM",
+                "display": "Malignant neoplasm of upper lobe, right bronchus or lung",
+            },
+            "histology": "Adenocarcinoma",
+            "stage": {"system": "AJCC8", "t": "cT2a", "n": "cN2", "m": "cM0", "group": "IIIA"},
+            "ecog": 1,
+            "biomarkers": [
+                {"name": "EGFR", "value": "exon 19 deletion"},
+                {"name": "ALK", "value": "negative"},
+                {"name": "PD-L1 TPS", "value": "5%"},
+            ],
+            "summary": "Right upper lobe mass with station 4R involvement on EBUS. COPD, FEV1 62% predicted.",
+            "question": "Definitive chemoradiotherapy, or neoadjuvant therapy and resection?",
+        },
+        {
+            "patient": patient("DEMO-0003", "Aiko", "Tanaka", "1974-09-14", "female"),
+            "disease_site": DiseaseSite.BREAST,
+            "diagnosis": {
+                "code": "C50.212",
+                "system": "ICD-10-CM",
+                "display": "Malignant neoplasm of upper-inner quadrant of left female breast",
+            },
+            "histology": "Invasive lobular carcinoma, grade 1",
+            "stage": {"system": "AJCC8", "t": "cT1c", "n": "cN0", "m": "cM0", "group": "IA"},
+            "ecog": 0,
+            "biomarkers": [
+                {"name": "ER", "value": "positive (95%)"},
+                {"name": "HER2", "value": "negative (IHC 0)"},
+            ],
+            "summary": "Screen-detected 14 mm lesion, clinically node-negative.",
+            "question": "Is breast-conserving surgery with sentinel node biopsy appropriate?",
+        },
+        {
+            "patient": patient("DEMO-0004", "Luis", "Ortega", "1949-02-07", "male"),
+            "disease_site": DiseaseSite.THORACIC,
+            "diagnosis": {
+                "code": "C34.31",
+                "system": "ICD-10-CM",
+                "display": "Malignant neoplasm of lower lobe, right bronchus or lung",
+            },
+            "histology": "Squamous cell carcinoma",
+            "stage": {"system": "AJCC8", "t": "cT3", "n": "cN1", "m": "cM1b", "group": "IVA"},
+            "ecog": 2,
+            "biomarkers": [{"name": "PD-L1 TPS", "value": "60%"}],
+            "summary": "Right lower lobe tumour with a single painful rib metastasis.",
+            "question": "Palliative radiotherapy to the rib and first-line immunotherapy?",
+        },
+    ]
