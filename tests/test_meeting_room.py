@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.browser.scenarios import case_placed_on
-from tests.browser.support import page_client, text_of
+from tests.browser.support import flash_of, page_client, text_of
 from tests.factories import Factory, eventually
 from tests.meeting_room import meeting_to_run, recommend, start_with_everyone_present
 from tests.test_notifications import Mailbox, _smtp_settings, smtp_server
@@ -222,7 +222,7 @@ async def test_the_meeting_pack_is_rendered_by_the_worker_and_every_download_is_
 
 
 async def test_the_agenda_lock_tells_everyone_once_even_when_the_job_runs_twice(
-    api: Factory, pool: asyncpg.Pool
+    api: Factory, pool: asyncpg.Pool, server: str
 ) -> None:
     team = await api.team()
     board = await api.board(team.coordinator)
@@ -264,6 +264,16 @@ async def test_the_agenda_lock_tells_everyone_once_even_when_the_job_runs_twice(
     assert [(n["kind"], n["title"], n["link"]) for n in inbox["items"]] == [
         ("case_on_agenda", f"Your case is on the agenda of the meeting of {day}", f"/cases/{case['id']}")
     ]
+
+    async with page_client(server, team.surgeon) as browser:  # the home page shows the unread notices
+        home = await browser.get("/")
+        assert (
+            f'<a href="/meetings/{meeting["id"]}">Agenda and meeting pack ready for the meeting of {day}</a>'
+            in (home.text)
+        )
+        read = await browser.post("/notifications/read-all")
+        home = await browser.get(read.headers["location"])
+        assert flash_of(home) == "1 notice(s) marked as read." and 'data-testid="notices"' not in home.text
 
 
 async def test_a_meeting_notice_email_names_no_patient(
