@@ -69,17 +69,3 @@ ON CONFLICT (meeting_id, fingerprint) DO NOTHING;
 -- name: has_pending_job$
 -- Whether a job for this subject is already waiting in the outbox.
 SELECT EXISTS (SELECT 1 FROM outbox WHERE job = :job AND subject_id = :subject_id AND done_at IS NULL);
-
--- name: get_meeting_pack$
--- A rendered meeting pack, by the fingerprint of what it shows.
-SELECT pdf FROM meeting_pack WHERE meeting_id = :meeting_id AND fingerprint = :fingerprint;
-
--- name: insert_meeting_pack!
--- Store a rendered meeting pack once.
-INSERT INTO meeting_pack (meeting_id, fingerprint, pdf)
-VALUES (:meeting_id, :fingerprint, :pdf)
-ON CONFLICT (meeting_id, fingerprint) DO NOTHING;
-
--- name: delete_older_meeting_packs!
--- Drop the renderings of a meeting's pack other than the one just stored.
-DELETE FROM meeting_pack WHERE meeting_id = :meeting_id AND fingerprint <> :fingerprint;
