@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
+import pwd
 import shutil
 import socket
 import tempfile
@@ -19,6 +19,7 @@ import redis
 
 from tumorboard.embedded import (
     EmbeddedError,
+    durable_folder_of,
     embedded_services,
     find_postgres_bindir,
     find_redis_server,
@@ -93,18 +94,23 @@ def test_durable_cluster_is_reused(reachable_dir: Path) -> None:
     assert not _accepts_connections(second.url)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root falls back from an unreachable durable dir")
-def test_root_with_unreachable_dir_falls_back_to_throwaway(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    tmp_path.chmod(0o700)
-    with caplog.at_level(logging.WARNING, logger="tumorboard.embedded"):
-        postgres = start_postgres(tmp_path, durable=True)
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs a folder the postgres user owns")
+def test_root_keeps_a_durable_cluster_in_a_folder_the_postgres_user_owns(tmp_path: Path) -> None:
+    tmp_path.chmod(0o700)  # like /root: the postgres user cannot enter it
+    first = start_postgres(tmp_path, durable=True)
     try:
-        assert asyncio.run(_roundtrip(postgres.url)) == ["tumor board"]
+        assert asyncio.run(_roundtrip(first.url)) == ["tumor board"]
+        assert first.folder is not None and not first.folder.is_relative_to(tmp_path)
+        assert first.folder.stat().st_uid == pwd.getpwnam("postgres").pw_uid
+        assert first.folder == durable_folder_of(tmp_path, pwd.getpwnam("postgres"))
     finally:
-        postgres.stop()
-    assert "throwaway" in caplog.text
+        first.stop()
+    second = start_postgres(tmp_path, durable=True)
+    try:
+        assert asyncio.run(_roundtrip(second.url)) == ["tumor board", "tumor board"]
+    finally:
+        second.stop()
+        shutil.rmtree(first.folder, ignore_errors=True)
     assert not (tmp_path / "postgres").exists()
 
 

@@ -183,10 +183,10 @@ async def test_unknown_nested_field_is_400_naming_it(api: Factory) -> None:
 
 async def test_unknown_field_inside_a_list_item_is_400_naming_it(api: Factory) -> None:
     presenter = await api.user("presenter")
-    body = secret_case(biomarkers=[{"name": "HER2", "value": "positive", "method": "IHC"}])
+    body = secret_case(biomarkers=[{"name": "HER2", "value": "positive", "comment": "IHC"}])
     error = assert_error(await post_case(api, presenter, body), 400)
     assert any(
-        item["key"].startswith("biomarkers") and "method" in item["message"] for item in error["extra"]
+        item["key"].startswith("biomarkers") and "comment" in item["message"] for item in error["extra"]
     )
 
 

@@ -13,7 +13,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
-from tumorboard import pages
+from tumorboard import metrics, pages
+from tumorboard.attachments.controllers import AttachmentController, CaseAttachmentController
 from tumorboard.auth.controllers import AuthController, UserController
 from tumorboard.auth.oidc import OidcConfig, Provider
 from tumorboard.auth.sso_controllers import OidcTokenController
@@ -24,6 +25,8 @@ from tumorboard.db import create_pool
 from tumorboard.decisions.controllers import DecisionController
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
+from tumorboard.jobs.controllers import DeadJobController
+from tumorboard.logs import configure_logging
 from tumorboard.meetings.controllers import (
     BoardSeriesController,
     CalendarController,
@@ -66,6 +69,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await app.state.redis.aclose()
             await app.state.pool.close()
+            metrics.process_exited()
 
     api = Router(
         path="/api/v1",
@@ -81,15 +85,18 @@ def create_app(settings: Settings) -> Litestar:
             CalendarFeedController,
             CalendarController,
             CaseController,
+            CaseAttachmentController,
+            AttachmentController,
             DecisionController,
             RecommendationController,
             CarePlanController,
             FollowUpReportController,
             NotificationController,
+            DeadJobController,
         ],
     )
-    return Litestar(
-        route_handlers=[api, live, ready, *pages.ROUTES],
+    app = Litestar(
+        route_handlers=[api, live, ready, metrics.metrics, *pages.ROUTES],
         lifespan=[lifespan],
         dependencies={"conn": Provide(provide_transaction), "user": Provide(provide_user)},
         exception_handlers={
@@ -108,9 +115,15 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=pages.csrf_config(settings),
         debug=False,
+        logging_config=None,  # every process logs JSON lines (tumorboard.logs)
     )
+    # Outside the router, so that requests no route matches are counted and tagged too.
+    app.asgi_handler = metrics.RequestObserver(app.asgi_handler)
+    return app
 
 
 def create_app_from_env() -> Litestar:
     """The application configured from the environment (the factory `tumorboard serve` runs)."""
-    return create_app(current_settings())
+    settings = current_settings()
+    configure_logging(settings.log_level)  # again in each process `serve --workers N` starts
+    return create_app(settings)

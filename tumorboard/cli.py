@@ -11,13 +11,16 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import asyncpg
 
 from tumorboard.auth.schemas import User, UserCreate
 from tumorboard.db_roles import AppRole, RoleError
-from tumorboard.settings import Settings, configure_logging, current_settings
+from tumorboard.logs import configure_logging
+from tumorboard.settings import METRICS_DIR_VARIABLE, Settings, current_settings, share_metrics_dir
 
 log = logging.getLogger("tumorboard")
 
@@ -46,10 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser(
-        "dev", help="embedded PostgreSQL and Redis, migrations, demo data, web and worker"
+        "dev",
+        help="embedded PostgreSQL and Redis, migrations, demo data, web and worker",
+        description=(
+            "Run everything on this machine: PostgreSQL (its data kept between runs, under "
+            "TUMORBOARD_DATA_DIR, or, run as root, in a folder the postgres user owns) and Redis, "
+            "the migrations, the demo data, one web process and one worker. Ctrl-C stops it all. "
+            "With DATABASE_URL and REDIS_URL set, those servers are used instead."
+        ),
     )
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument(
+        "--host", default="127.0.0.1", help="address the web service listens on (default 127.0.0.1)"
+    )
+    dev.add_argument("--port", type=int, default=8000, help="port of the web service (default 8000)")
     dev.set_defaults(run=_dev)
 
     serve = commands.add_parser("serve", help="the web service (needs DATABASE_URL and REDIS_URL)")
@@ -59,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="a background worker (needs DATABASE_URL and REDIS_URL)")
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 when a worker of this host recorded its heartbeat in Redis in the last 11 s, else 1",
+    )
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
@@ -91,27 +108,36 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         OidcConfig.from_settings(settings)
     except OidcConfigError as error:
         raise CommandError(str(error)) from None
-    uvicorn.run(
-        "tumorboard.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        proxy_headers=settings.trust_proxy_headers,
-        log_level=settings.log_level.lower(),
-    )
+    with contextlib.ExitStack() as stack:
+        if settings.metrics_dir is None and args.workers > 1:  # one /metrics for all the processes
+            share_metrics_dir(
+                Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tumorboard-metrics-")))
+            )
+        uvicorn.run(
+            "tumorboard.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=False,  # the app logs each request itself, by route pattern (tumorboard.metrics)
+            proxy_headers=settings.trust_proxy_headers,
+            log_level=settings.log_level.lower(),
+            log_config=None,  # our JSON lines (tumorboard.logs), not uvicorn's format
+        )
 
 
-def _worker(settings: Settings, args: argparse.Namespace) -> None:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
-    from arq.worker import run_worker
+    from arq.worker import check_health, run_worker
 
     from workers.settings import WorkerSettings, redis_settings
 
     _require_urls(settings)
+    if args.check:
+        return check_health(WorkerSettings)  # type: ignore[arg-type]
     uvloop.install()  # the same event loop as the web processes (uvicorn picks uvloop itself)
     run_worker(WorkerSettings, redis_settings=redis_settings(settings))  # type: ignore[arg-type]
+    return 0
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -185,7 +211,8 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
     from tumorboard.demo import load_demo_data
 
     signal.signal(signal.SIGTERM, _interrupt)
-    with _services(settings) as (owner_url, redis_url):
+    signal.signal(signal.SIGHUP, _interrupt)
+    with _services(settings) as (owner_url, redis_url, data_folder), _metrics_dir(settings) as metrics:
         # The web and worker connect as the app role, which owns nothing; migrations run as the owner.
         if settings.app_database_url:
             app_role, database_url = AppRole.from_url(settings.app_database_url), settings.app_database_url
@@ -194,14 +221,28 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
             database_url = app_role.url(owner_url)
         asyncio.run(_apply_migrations(owner_url, app_role))
         logins = asyncio.run(load_demo_data(database_url))
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            METRICS_DIR_VARIABLE: metrics,
+        }
         env.pop("TUMORBOARD_APP_DATABASE_URL", None)
         command = [sys.executable, "-m", "tumorboard.cli"]
+        # Sessions of their own: Ctrl-C reaches only this process, which then stops each child once,
+        # in order (a second signal would cut their shutdown short).
         processes = [
-            subprocess.Popen([*command, "worker"], env=env),  # noqa: S603
-            subprocess.Popen([*command, "serve", "--host", args.host, "--port", str(args.port)], env=env),  # noqa: S603
+            subprocess.Popen([*command, "worker"], env=env, start_new_session=True),  # noqa: S603
+            subprocess.Popen(  # noqa: S603
+                [*command, "serve", "--host", args.host, "--port", str(args.port)],
+                env=env,
+                start_new_session=True,
+            ),
         ]
         print(f"\nTumorboard is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)")
+        if data_folder is not None:
+            owner = "" if data_folder.is_relative_to(settings.data_dir) else ", owned by the postgres user"
+            print(f"Its data stays between runs in {data_folder}{owner}.")
         print("Demo sign-ins (password for all: " + logins.password + "):")
         for email, description in logins.users:
             print(f"  {email:32} {description}")
@@ -221,23 +262,43 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """Turn SIGTERM into the same orderly stop as Ctrl-C."""
+    """Turn SIGTERM and SIGHUP (the terminal closed) into the same orderly stop as Ctrl-C."""
     raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
-def _services(settings: Settings) -> Iterator[tuple[str, str]]:
-    """The configured PostgreSQL (as the owner) and Redis, or embedded ones when the URLs are unset."""
+def _services(settings: Settings) -> Iterator[tuple[str, str, Path | None]]:
+    """The configured PostgreSQL (as the owner) and Redis, or embedded ones when the URLs are unset
+    (with the folder that keeps the embedded PostgreSQL's data)."""
     if settings.owner_database_url and settings.redis_url:
-        yield settings.owner_database_url, settings.redis_url
+        yield settings.owner_database_url, settings.redis_url, None
         return
-    from tumorboard.embedded import EmbeddedError, embedded_services
+    from tumorboard.embedded import EmbeddedError, start_postgres, start_redis
 
     try:
-        with embedded_services(settings.data_dir, durable=True) as (database_url, redis_url):
-            yield settings.owner_database_url or database_url, settings.redis_url or redis_url
+        with contextlib.ExitStack() as stack:
+            redis = start_redis(settings.data_dir)
+            stack.callback(redis.stop)
+            postgres = start_postgres(settings.data_dir, durable=True)
+            stack.callback(postgres.stop)
+            yield (
+                settings.owner_database_url or postgres.url,
+                settings.redis_url or redis.url,
+                postgres.folder,
+            )
     except EmbeddedError as error:
         raise CommandError(str(error)) from None
+
+
+@contextlib.contextmanager
+def _metrics_dir(settings: Settings) -> Iterator[str]:
+    """The folder the web and worker processes share their metrics in: the configured one, or a
+    fresh one for this run."""
+    if settings.metrics_dir is not None:
+        yield str(settings.metrics_dir)
+        return
+    with tempfile.TemporaryDirectory(prefix="tumorboard-metrics-") as folder:
+        yield folder
 
 
 if __name__ == "__main__":

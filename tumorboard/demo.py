@@ -248,10 +248,21 @@ async def _submit(conn: asyncpg.Connection, presenter: User, body: dict[str, Any
 
 
 def _demo_cases(today: date) -> list[dict[str, Any]]:
-    """The demo patients as POST /cases bodies: three for the meeting to run, then the later meeting's."""
+    """The demo patients with their structured clinical data, as POST /cases bodies: three for the
+    meeting to run, then the later meeting's."""
+
+    def days_ago(days: int) -> str:
+        return (today - timedelta(days=days)).isoformat()
 
     def patient(mrn: str, given: str, family: str, born: str, sex: str) -> dict[str, str]:
         return {"mrn": mrn, "given_name": given, "family_name": family, "birth_date": born, "sex": sex}
+
+    def stage(t: str, n: str, m: str, group: str) -> dict[str, str]:
+        return {"system": "AJCC8", "type": "clinical", "t": t, "n": n, "m": m, "group": group}
+
+    def ihc(name: str, value: str, loinc: str | None = None, tested: int = 10) -> dict[str, str]:
+        marker = {"name": name, "value": value, "method": "IHC", "tested_on": days_ago(tested)}
+        return marker | ({"loinc": loinc} if loinc else {})
 
     return [
         {
@@ -261,16 +272,22 @@ def _demo_cases(today: date) -> list[dict[str, Any]]:
                 "code": "C50.411",
                 "system": "ICD-10-CM",
                 "display": "Malignant neoplasm of upper-outer quadrant of right female breast",
+                "diagnosed_on": days_ago(12),
+                "laterality": "right",
+                "topography": {"code": "C50.4", "display": "Upper-outer quadrant of breast"},
+                "morphology": {"code": "8500/3", "display": "Infiltrating duct carcinoma, NOS"},
             },
             "histology": "Invasive ductal carcinoma, grade 2",
-            "stage": {"system": "AJCC8", "t": "cT2", "n": "cN1", "m": "cM0", "group": "IIB"},
+            "stage": stage("cT2", "cN1", "cM0", "IIB"),
             "ecog": 0,
             "biomarkers": [
-                {"name": "ER", "value": "positive (90%)"},
-                {"name": "PR", "value": "positive (40%)"},
-                {"name": "HER2", "value": "negative (IHC 1+)"},
-                {"name": "Ki-67", "value": "25%"},
+                ihc("ER", "positive (90%)", "85337-4"),
+                ihc("PR", "positive (40%)", "85339-0"),
+                ihc("HER2", "negative (1+)", "85319-2"),
+                ihc("Ki-67", "25") | {"unit": "%"},
             ],
+            "comorbidities": [{"name": "Essential (primary) hypertension", "code": "I10"}],
+            "treatment_started": False,
             "summary": "Palpable 3 cm mass in the right breast, one suspicious axillary node "
             "(biopsy positive). Staging CT without distant disease.",
             "question": "Neoadjuvant systemic therapy before surgery, or surgery first?",
@@ -282,15 +299,31 @@ def _demo_cases(today: date) -> list[dict[str, Any]]:
                 "code": "C34.11",
                 "system": "ICD-10-CM",
                 "display": "Malignant neoplasm of upper lobe, right bronchus or lung",
+                "diagnosed_on": days_ago(20),
+                "laterality": "right",
+                "topography": {"code": "C34.1", "display": "Upper lobe, lung"},
+                "morphology": {"code": "8140/3", "display": "Adenocarcinoma, NOS"},
             },
-            "histology": "Adenocarcinoma",
-            "stage": {"system": "AJCC8", "t": "cT2a", "n": "cN2", "m": "cM0", "group": "IIIA"},
+            "stage": stage("cT2a", "cN2", "cM0", "IIIA"),
             "ecog": 1,
             "biomarkers": [
-                {"name": "EGFR", "value": "exon 19 deletion"},
-                {"name": "ALK", "value": "negative"},
-                {"name": "PD-L1 TPS", "value": "5%"},
+                {"name": "EGFR", "value": "exon 19 deletion", "method": "NGS", "tested_on": days_ago(6)},
+                ihc("ALK", "negative", tested=8),
+                ihc("PD-L1 TPS", "5", "83053-9", tested=8) | {"unit": "%"},
             ],
+            "prior_treatments": [
+                {
+                    "modality": "further_workup",
+                    "description": "EBUS-TBNA of station 4R and 7",
+                    "started_on": days_ago(15),
+                    "ended_on": days_ago(15),
+                },
+            ],
+            "comorbidities": [
+                {"name": "Chronic obstructive pulmonary disease, unspecified", "code": "J44.9"},
+                {"name": "Nicotine dependence, cigarettes, uncomplicated", "code": "F17.210"},
+            ],
+            "treatment_started": False,
             "summary": "Right upper lobe mass with station 4R involvement on EBUS. COPD, FEV1 62% predicted.",
             "question": "Definitive chemoradiotherapy, or neoadjuvant therapy and resection?",
         },
@@ -301,14 +334,19 @@ def _demo_cases(today: date) -> list[dict[str, Any]]:
                 "code": "C50.212",
                 "system": "ICD-10-CM",
                 "display": "Malignant neoplasm of upper-inner quadrant of left female breast",
+                "diagnosed_on": days_ago(9),
+                "laterality": "left",
+                "topography": {"code": "C50.2", "display": "Upper-inner quadrant of breast"},
+                "morphology": {"code": "8520/3", "display": "Lobular carcinoma, NOS"},
             },
             "histology": "Invasive lobular carcinoma, grade 1",
-            "stage": {"system": "AJCC8", "t": "cT1c", "n": "cN0", "m": "cM0", "group": "IA"},
+            "stage": stage("cT1c", "cN0", "cM0", "IA"),
             "ecog": 0,
             "biomarkers": [
-                {"name": "ER", "value": "positive (95%)"},
-                {"name": "HER2", "value": "negative (IHC 0)"},
+                ihc("ER", "positive (95%)", "85337-4", tested=7),
+                ihc("HER2", "negative (0)", "85319-2", tested=7),
             ],
+            "treatment_started": False,
             "summary": "Screen-detected 14 mm lesion, clinically node-negative.",
             "question": "Is breast-conserving surgery with sentinel node biopsy appropriate?",
         },
@@ -319,11 +357,16 @@ def _demo_cases(today: date) -> list[dict[str, Any]]:
                 "code": "C34.31",
                 "system": "ICD-10-CM",
                 "display": "Malignant neoplasm of lower lobe, right bronchus or lung",
+                "diagnosed_on": days_ago(14),
+                "laterality": "right",
+                "topography": {"code": "C34.3", "display": "Lower lobe, lung"},
+                "morphology": {"code": "8070/3", "display": "Squamous cell carcinoma, NOS"},
             },
             "histology": "Squamous cell carcinoma",
-            "stage": {"system": "AJCC8", "t": "cT3", "n": "cN1", "m": "cM1b", "group": "IVA"},
+            "stage": stage("cT3", "cN1", "cM1b", "IVA"),
             "ecog": 2,
-            "biomarkers": [{"name": "PD-L1 TPS", "value": "60%"}],
+            "biomarkers": [ihc("PD-L1 TPS", "60", "83053-9", tested=5) | {"unit": "%"}],
+            "treatment_started": False,
             "summary": "Right lower lobe tumour with a single painful rib metastasis.",
             "question": "Palliative radiotherapy to the rib and first-line immunotherapy?",
         },

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import hashlib
 import importlib.util
 import logging
 import os
@@ -30,6 +31,8 @@ TIMEOUT = 30.0
 DATABASE = "tumorboard"
 PG_LIB_ROOT = Path("/usr/lib/postgresql")
 ROOT_TMP = Path("/tmp")  # noqa: S108 - the postgres user must reach the throwaway cluster when we are root
+# Durable clusters of root's data folders, when the postgres user has no home of its own.
+ROOT_DURABLE_DIR = Path("/var/lib/tumorboard")
 RAM_DIR = Path("/dev/shm")  # noqa: S108 - throwaway clusters go here when roomy: initdb ~4x faster
 _RAM_DIR_MIN_FREE = 1 << 30
 _SERVER_TOOLS = ("initdb", "pg_ctl", "postgres")
@@ -78,7 +81,12 @@ class _Service:
 
 
 class EmbeddedPostgres(_Service):
-    """A running embedded PostgreSQL; .url points at the `tumorboard` database."""
+    """A running embedded PostgreSQL; .url points at the `tumorboard` database, .folder at its
+    cluster when that is durable (None when it is thrown away on stop)."""
+
+    def __init__(self, url: str, stopper: Callable[[], None], folder: Path | None = None) -> None:
+        super().__init__(url, stopper)
+        self.folder = folder
 
 
 class EmbeddedRedis(_Service):
@@ -200,15 +208,10 @@ class _Cluster:
     def prepare(cls, bindir: Path, data_dir: Path, *, durable: bool) -> _Cluster:
         owner = _postgres_user() if os.geteuid() == 0 else None
         reachable = owner is None or _others_can_reach(data_dir)
-        if durable and not reachable:
-            log.warning(
-                "running as root and the postgres user cannot reach %s: using a throwaway "
-                "PostgreSQL cluster instead (data will not survive this run)",
-                data_dir,
-            )
-            durable = False
         if durable:
-            folder = data_dir / "postgres"
+            folder = (
+                data_dir / "postgres" if owner is None or reachable else durable_folder_of(data_dir, owner)
+            )
             folder.mkdir(mode=0o700, exist_ok=True)
         else:
             parent = RAM_DIR if _roomy_ram_dir() else data_dir if reachable else ROOT_TMP
@@ -285,6 +288,18 @@ class _Cluster:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def durable_folder_of(data_dir: Path, owner: pwd.struct_passwd) -> Path:
+    """Where a durable cluster for data_dir lives when the postgres user cannot reach data_dir (we
+    are root and it is under /root, say): a folder of its own in that user's home (else in
+    ROOT_DURABLE_DIR), named after data_dir, so the same data_dir finds the same cluster every time."""
+    home = Path(owner.pw_dir)
+    if not (home.is_dir() and home.stat().st_uid == owner.pw_uid):
+        home = ROOT_DURABLE_DIR
+        home.mkdir(mode=0o755, parents=True, exist_ok=True)
+    name = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return home / f"tumorboard-{name}"
+
+
 def _postgres_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam("postgres")
@@ -319,7 +334,8 @@ def start_postgres(data_dir: Path, *, durable: bool = False, bindir: Path | None
         raise
     kind = "throwaway" if cluster.throwaway else f"durable in {cluster.folder}"
     log.info("embedded PostgreSQL (%s) on 127.0.0.1:%d in %.2f s", kind, port, time.monotonic() - started)
-    return EmbeddedPostgres(f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}", cluster.stop)
+    url = f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+    return EmbeddedPostgres(url, cluster.stop, None if cluster.throwaway else cluster.folder)
 
 
 def _start_pgserver(data_dir: Path, *, durable: bool) -> EmbeddedPostgres:
@@ -345,7 +361,7 @@ def _start_pgserver(data_dir: Path, *, durable: bool) -> EmbeddedPostgres:
                 shutil.rmtree(folder, ignore_errors=True)
 
     log.info("embedded PostgreSQL via pgserver in %s", folder)
-    return EmbeddedPostgres(url, stop)
+    return EmbeddedPostgres(url, stop, folder if durable else None)
 
 
 # --- Redis --------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 SQL_DIR = PROJECT_ROOT / "sql"
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class Settings:
     oidc_groups_claim: str = "groups"
     oidc_group_map: str = ""
     oidc_provision_users: bool = True
+    # Where web and worker processes of one host share their metrics (unset: each process alone).
+    metrics_dir: Path | None = None
     # Tests only: seconds a consolidation waits before committing, so a test can kill its worker.
     test_consolidation_delay: float = 0.0
 
@@ -91,6 +93,7 @@ class Settings:
             oidc_groups_claim=env.get("TUMORBOARD_OIDC_GROUPS_CLAIM") or "groups",
             oidc_group_map=env.get("TUMORBOARD_OIDC_GROUP_MAP") or "",
             oidc_provision_users=env.get("TUMORBOARD_OIDC_PROVISION_USERS", "1") == "1",
+            metrics_dir=Path(env[METRICS_DIR_VARIABLE]) if env.get(METRICS_DIR_VARIABLE) else None,
             test_consolidation_delay=float(env.get("TUMORBOARD_TEST_CONSOLIDATION_DELAY", "0")),
         )
 
@@ -101,8 +104,8 @@ def current_settings() -> Settings:
     return Settings.from_env()
 
 
-def configure_logging(level: str) -> None:
-    """One log format for every process; chatty libraries only warn."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("weasyprint", "fontTools"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+def share_metrics_dir(path: Path) -> None:
+    """Make this process and the processes it starts keep their metrics in one folder
+    (prometheus-client's multiprocess mode reads PROMETHEUS_MULTIPROC_DIR itself)."""
+    os.environ[METRICS_DIR_VARIABLE] = str(path)
+    current_settings.cache_clear()

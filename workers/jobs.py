@@ -1,6 +1,7 @@
-"""Job functions: ids in, state re-read, result written once; each marks its outbox row done.
+"""Job functions: ids in, state re-read, result written once; each marks its outbox rows done.
 
-Every job may run more than once; each domain service it calls is idempotent.
+Every job may run more than once; each domain service it calls is idempotent. Each registers under
+its outbox name (workers/registry.py); the periodic ones are scheduled in workers/settings.py.
 """
 
 from __future__ import annotations
@@ -17,30 +18,35 @@ from tumorboard.db import queries
 from tumorboard.meetings.agenda import lock_due_agendas as lock_agendas
 from tumorboard.meetings.agenda import remind_presenters, store_agenda_pdf
 from tumorboard.meetings.agenda import send_agenda as send_frozen_agenda
-from tumorboard.meetings.assignment import assign_case as assign_one
+from tumorboard.meetings.assignment import assign_cases as assign_new
 from tumorboard.meetings.assignment import assign_waiting_cases as assign_all
 from tumorboard.meetings.pack import store_pack
 from tumorboard.meetings.series import generate_all_occurrences
 from tumorboard.notifications.email import send_notification_email as send_email
 from tumorboard.settings import Settings
+from workers.registry import job
 
 
-async def assign_case(ctx: dict[str, Any], outbox_id: int, case_id: str) -> None:
-    """Place a newly submitted case on the earliest fitting meeting."""
+@job(outbox.ASSIGN_CASE)
+async def assign_case(ctx: dict[str, Any], outbox_ids: list[int], case_ids: list[str]) -> None:
+    """Place a batch of newly submitted cases on the earliest fitting meetings, in one pass."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn, conn.transaction():
-        await assign_one(conn, UUID(case_id))
-        await outbox.mark_done(conn, outbox_id)
+        await assign_new(conn, [UUID(case_id) for case_id in case_ids])
+        await outbox.mark_done(conn, outbox_ids)
 
 
+@job(outbox.ASSIGN_WAITING_CASES)
 async def assign_waiting_cases(ctx: dict[str, Any], outbox_id: int, meeting_id: str | None) -> None:
-    """Offer every waiting case to the meetings after meetings changed."""
+    """Offer the waiting cases to the meetings after meetings changed (those competing for the
+    changed meeting's seats, or every one when no meeting is named)."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
-        await assign_all(conn)
+        await assign_all(conn, UUID(meeting_id) if meeting_id else None)
         await outbox.mark_done(conn, outbox_id)
 
 
+@job(outbox.CONSOLIDATE_CARE_PLAN)
 async def consolidate_care_plan(ctx: dict[str, Any], outbox_id: int, case_id: str) -> None:
     """Build the next care plan version of a discussed case, if anything changed."""
     pool: asyncpg.Pool = ctx["pool"]
@@ -49,6 +55,7 @@ async def consolidate_care_plan(ctx: dict[str, Any], outbox_id: int, case_id: st
         await outbox.mark_done(conn, outbox_id)
 
 
+@job(outbox.RENDER_CARE_PLAN_PDF)
 async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id: str) -> None:
     """Render a care plan version's PDF once, off the event loop."""
     pool: asyncpg.Pool = ctx["pool"]
@@ -57,6 +64,7 @@ async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id
         await outbox.mark_done(conn, outbox_id)
 
 
+@job(outbox.SEND_NOTIFICATION_EMAIL)
 async def send_notification_email(ctx: dict[str, Any], outbox_id: int, notification_id: str) -> None:
     """Email a notification once, when SMTP is configured (the inbox has it either way)."""
     pool: asyncpg.Pool = ctx["pool"]
@@ -79,6 +87,7 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     return await outbox.sweep(ctx["pool"], ctx["redis"])
 
 
+@job(outbox.SEND_AGENDA)
 async def send_agenda(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
     """Send a frozen agenda once: its PDF and the meeting pack stored, then each participant and
     presenter told."""
@@ -88,6 +97,7 @@ async def send_agenda(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> N
         await outbox.mark_done(conn, outbox_id)
 
 
+@job(outbox.RENDER_AGENDA_PDF)
 async def render_agenda_pdf(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
     """Render the PDF of an agenda as it stands, once, off the event loop."""
     pool: asyncpg.Pool = ctx["pool"]
@@ -96,6 +106,7 @@ async def render_agenda_pdf(ctx: dict[str, Any], outbox_id: int, meeting_id: str
         await outbox.mark_done(conn, outbox_id)
 
 
+@job(outbox.RENDER_MEETING_PACK)
 async def render_meeting_pack(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
     """Render the meeting pack as it stands, once, off the event loop."""
     pool: asyncpg.Pool = ctx["pool"]

@@ -1,4 +1,4 @@
-"""The arq worker: job functions, the outbox listener and sweep, and their time limits.
+"""The arq worker: the registered jobs, the outbox listener and sweep, and the periodic jobs.
 
 Time limits are short on purpose: arq re-runs the job of a worker that died only after the
 largest timeout plus 10 s, so short limits keep recovery near a minute.
@@ -6,61 +6,28 @@ largest timeout plus 10 s, so short limits keep recovery near a minute.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import socket
 from typing import Any, ClassVar
 
-import asyncpg
 import msgspec
-from arq import cron, func
 from arq.connections import RedisSettings
 
-from tumorboard import outbox
+from tumorboard import metrics, outbox
 from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.db import create_pool
-from tumorboard.settings import Settings, configure_logging, current_settings
+from tumorboard.logs import configure_logging
+from tumorboard.settings import Settings, current_settings
 from workers import jobs
+from workers.dispatch import Dispatcher
+from workers.registry import arq_functions, cron_job
 
 log = logging.getLogger("tumorboard.worker")
-
-JOB_TIMEOUT = 60
-CRON_TIMEOUT = 30
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
     """arq's Redis settings from our REDIS_URL."""
     return RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379/0")
-
-
-LISTENER_CHECK_SECONDS = 5
-
-
-async def _listen(ctx: dict[str, Any], database_url: str) -> asyncpg.Connection:
-    """Enqueue each outbox row as soon as the transaction that wrote it commits."""
-    pool: asyncpg.Pool = ctx["pool"]
-    tasks: set[asyncio.Task[bool]] = ctx.setdefault("enqueue_tasks", set())
-
-    def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        task = asyncio.create_task(outbox.enqueue(pool, ctx["redis"], int(payload), attempts=0))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-
-    listener: asyncpg.Connection = await asyncpg.connect(database_url)
-    await listener.add_listener(outbox.CHANNEL, on_notify)
-    return listener
-
-
-async def _keep_listening(ctx: dict[str, Any], database_url: str) -> None:
-    """Re-open the listener whenever PostgreSQL drops it (the sweep covers the gap)."""
-    while True:
-        listener: asyncpg.Connection | None = ctx.get("listener")
-        if listener is None or listener.is_closed():
-            try:
-                ctx["listener"] = await _listen(ctx, database_url)
-                log.info("listening for outbox jobs")
-            except (OSError, asyncpg.PostgresError):
-                log.warning("outbox listener could not connect; retrying (the sweep still runs)")
-        await asyncio.sleep(LISTENER_CHECK_SECONDS)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -69,8 +36,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings.log_level)
     ctx["settings"] = settings
     ctx["pool"] = await create_pool(settings.database_url or "", min_size=1, max_size=settings.db_pool_max)
-    ctx["listener"] = await _listen(ctx, settings.database_url or "")
-    ctx["watchdog"] = asyncio.create_task(_keep_listening(ctx, settings.database_url or ""))
+    ctx["dispatcher"] = Dispatcher(ctx["pool"], ctx["redis"], settings.database_url or "")
+    await ctx["dispatcher"].start()
     await outbox.sweep(ctx["pool"], ctx["redis"], settle_seconds=0)
     await pdf_renderer.start()
     log.info("worker ready")
@@ -78,33 +45,23 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Stop listening and close the pool."""
-    if watchdog := ctx.get("watchdog"):
-        watchdog.cancel()
-    if listener := ctx.get("listener"):
-        await listener.close()
+    if dispatcher := ctx.get("dispatcher"):
+        await dispatcher.stop()
     if pool := ctx.get("pool"):
         await pool.close()
     pdf_renderer.stop()
+    metrics.process_exited()
 
 
 class WorkerSettings:
     """arq worker configuration (run with `tumorboard worker`)."""
 
-    functions: ClassVar = [
-        func(jobs.assign_case, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.assign_waiting_cases, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.consolidate_care_plan, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.render_care_plan_pdf, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.send_agenda, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.render_agenda_pdf, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.render_meeting_pack, timeout=JOB_TIMEOUT, max_tries=5),
-        func(jobs.send_notification_email, timeout=JOB_TIMEOUT, max_tries=5),
-    ]
+    functions: ClassVar = arq_functions()
     cron_jobs: ClassVar = [
-        cron(jobs.sweep_outbox, second={0, 15, 30, 45}, timeout=CRON_TIMEOUT),
-        cron(jobs.clean_up, minute=17, second=0, timeout=CRON_TIMEOUT),
-        cron(jobs.lock_due_agendas, second={5, 20, 35, 50}, timeout=CRON_TIMEOUT),
-        cron(jobs.generate_meeting_occurrences, minute={7, 37}, second=0, timeout=CRON_TIMEOUT),
+        cron_job(jobs.sweep_outbox, second={0, 15, 30, 45}),
+        cron_job(jobs.clean_up, minute=17, second=0),
+        cron_job(jobs.lock_due_agendas, second={5, 20, 35, 50}),
+        cron_job(jobs.generate_meeting_occurrences, minute={7, 37}, second=0),
     ]
     on_startup = startup
     on_shutdown = shutdown
@@ -115,3 +72,6 @@ class WorkerSettings:
     max_jobs = 10
     keep_result = 60
     handle_signals = True
+    # A heartbeat per host in Redis, for `tumorboard worker --check` (a container's health check).
+    health_check_interval = 10
+    health_check_key = f"arq:health-check:{socket.gethostname()}"

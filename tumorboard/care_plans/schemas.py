@@ -26,22 +26,35 @@ class PlanPatient(msgspec.Struct, kw_only=True, frozen=True):
     sex: str
 
 
+class PlanCode(msgspec.Struct, kw_only=True, frozen=True):
+    """A code with its term (ICD-O-3 topography or morphology)."""
+
+    code: str
+    display: str | None = None
+
+
 class PlanDiagnosis(msgspec.Struct, kw_only=True, frozen=True):
     """The diagnosis as coded on the case."""
 
     code: str
     system: str
     display: str
+    diagnosed_on: date | None = None
+    laterality: str | None = None
+    topography: PlanCode | None = None
+    morphology: PlanCode | None = None
 
 
 class PlanStage(msgspec.Struct, kw_only=True, frozen=True):
-    """AJCC TNM stage."""
+    """TNM stage with its type (clinical, pathological, post-therapy) and edition."""
 
     system: str
     t: str
     n: str
     m: str
     group: str
+    edition: int | None = None
+    type: str | None = None
 
 
 class PlanBiomarker(msgspec.Struct, kw_only=True, frozen=True):
@@ -49,6 +62,26 @@ class PlanBiomarker(msgspec.Struct, kw_only=True, frozen=True):
 
     name: str
     value: str
+    loinc: str | None = None
+    unit: str | None = None
+    tested_on: date | None = None
+    method: str | None = None
+
+
+class PlanPriorTreatment(msgspec.Struct, kw_only=True, frozen=True):
+    """A treatment the patient had before the board."""
+
+    modality: str
+    description: str | None = None
+    started_on: date | None = None
+    ended_on: date | None = None
+
+
+class PlanComorbidity(msgspec.Struct, kw_only=True, frozen=True):
+    """Another condition of the patient."""
+
+    name: str
+    code: str | None = None
 
 
 class PlanParticipant(msgspec.Struct, kw_only=True, frozen=True):
@@ -182,6 +215,9 @@ class CarePlanContent(msgspec.Struct, kw_only=True, frozen=True):
     amendment: PlanAmendment | None = None
     decision: PlanDecision | None = None  # versions built before board decisions were recorded have none
     differing_views: list[PlanDifferingView] = []
+    prior_treatments: list[PlanPriorTreatment] = []
+    comorbidities: list[PlanComorbidity] = []
+    treatment_started: bool | None = None
 
 
 class CarePlanSignature(msgspec.Struct, kw_only=True, frozen=True):

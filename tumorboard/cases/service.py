@@ -18,6 +18,7 @@ from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import CaseStatus, Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.logs import current_request_id
 from tumorboard.meetings import moves
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 from tumorboard.policy import enforce
@@ -69,9 +70,13 @@ async def submit_case(
         question=data.question,
         urgency=data.urgency,
         discuss_by=data.discuss_by,
+        prior_treatments=msgspec.to_builtins(data.prior_treatments),
+        comorbidities=msgspec.to_builtins(data.comorbidities),
+        treatment_started=data.treatment_started,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         job=outbox.ASSIGN_CASE,
+        request_id=current_request_id(),
     )
     if not row["same_patient"]:
         raise Conflict("A patient with this MRN is already recorded with different details")
@@ -103,6 +108,9 @@ def _new_case(row: Record, presenter_id: UUID, data: CaseCreate) -> Case:
         discussion_closed_at=None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        prior_treatments=data.prior_treatments,
+        comorbidities=data.comorbidities,
+        treatment_started=data.treatment_started,
     )
 
 

@@ -1,12 +1,19 @@
 """The assignment engine: put waiting cases on the earliest meetings that fit them, in priority order.
 
-The rule itself is in `rules.py`. A pass takes every waiting case of a group of disease sites in
-priority order (urgent first, then cases a board returned to the waiting list, deferred or left
+The rule itself is in `rules.py`. A full pass takes every waiting case of a group of disease sites
+in priority order (urgent first, then cases a board returned to the waiting list, deferred or left
 undecided at a closed meeting, then the earliest discuss-by date, then the oldest submission) and
 gives each the earliest fitting meeting, so a case never loses a seat to one of lower priority.
 Sites whose boards share meetings form one group; a transaction-scoped advisory lock per group
 serialises passes over it, so racing workers keep that order, while groups that share no meeting
 are assigned in parallel.
+
+New cases need less. Every pass stores a digest of what the rule read of the group's upcoming
+meetings, as it left them. While that digest still matches the meetings, nothing has given the
+cases left waiting a chance (no seat freed, no meeting added or changed; time passing only closes
+meetings), so a pass for new cases takes just the cases no pass has looked at yet (those without a
+note, the batch among them, in priority order even when batches run out of order): its cost
+follows the new cases, not the waiting list. When the meetings changed in any way, it is a full pass.
 
 Capacity and the time budget are enforced by the database whatever happens here (a trigger
 counts the cases of a meeting, CHECKs refuse more than its capacity or its duration). A pass
@@ -15,9 +22,10 @@ locks cases first, then meetings, like every other writer, so nothing deadlocks.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
@@ -88,11 +96,26 @@ class Queue:
         return None
 
 
-def plan_assignment(
-    cases: list[Record], meetings: list[Record], covered_sites: set[str], now: datetime
-) -> Plan:
-    """Give each case, in the given (priority) order, the earliest meeting that fits it."""
-    slots = sorted((Slot.from_row(row) for row in meetings), key=lambda s: (s.starts_at, s.id))
+def upcoming_slots(meetings: list[Record]) -> list[Slot]:
+    """The group's upcoming meetings as the rule sees them, earliest first."""
+    return sorted((Slot.from_row(row) for row in meetings), key=lambda s: (s.starts_at, s.id))
+
+
+def meetings_digest(slots: list[Slot], sites: list[str], covered_sites: set[str]) -> str:
+    """A digest of everything the rule reads of a group's meetings (and which of its sites a board
+    covers): equal digests mean no waiting case can fit where it did not before."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((sites, sorted(covered_sites.intersection(sites)))).encode())
+    for slot in sorted(slots, key=lambda s: s.id):
+        rooms = (slot.cases_left, slot.minutes_left, slot.minutes_per_case)
+        when = (slot.starts_at, slot.local_date, slot.deadline, slot.agenda_locked)
+        digest.update(repr((slot.id, sorted(slot.sites), when, rooms, slot.missing)).encode())
+    return digest.hexdigest()
+
+
+def plan_assignment(cases: list[Record], slots: list[Slot], covered_sites: set[str], now: datetime) -> Plan:
+    """Give each case, in the given (priority) order, the earliest meeting that fits it; the slots
+    are booked as it goes."""
     by_site: dict[str, list[Slot]] = defaultdict(list)
     for slot in slots:
         for site in slot.sites:
@@ -125,6 +148,10 @@ def plan_assignment(
     return plan
 
 
+class _MeetingsChanged(Exception):
+    """The group's meetings are not as the last pass left them: only a full pass will do."""
+
+
 async def _assign_group(
     conn: asyncpg.Connection,
     sites: list[str],
@@ -132,28 +159,61 @@ async def _assign_group(
     *,
     wait: bool,
     unless_since: datetime | None = None,
+    only: Sequence[UUID] | None = None,
 ) -> Plan | None:
     """One pass over a group of sites (`covered`: the sites some board covers), in the caller's transaction.
 
+    With `only`, when the meetings are as the last pass left them, the pass takes just those cases
+    and the others no pass has looked at yet.
     None when another pass holds the group (without `wait`), or when, once the lock is ours, the
-    last pass over the group began after `unless_since` (it saw everything committed before then).
+    last full pass over the group began after `unless_since` (it saw everything committed before then).
     """
     key = sites[0]
     if wait:
         await queries.meetings.lock_assignment_sites(conn, key=key)
     elif not await queries.meetings.try_lock_assignment_sites(conn, key=key):
         return None
-    if unless_since is not None:
-        last = await queries.meetings.get_assignment_pass_start(conn, key=key)
-        if last is not None and last > unless_since:
-            return None
+    last = await queries.meetings.get_assignment_pass(conn, key=key)
+    if unless_since is not None and last is not None and last["started_at"] > unless_since:
+        return None
+    if only is not None and last is not None and last["meetings_digest"] is not None:
+        try:
+            return await _assign_only(conn, key, sites, covered, only, last["meetings_digest"])
+        except _MeetingsChanged:
+            pass
     await queries.meetings.begin_assignment_pass(conn, key=key)
     cases = await fetch_all(queries.meetings.lock_waiting_cases(conn, sites=sites, limit=MAX_CASES_PER_PASS))
+    slots = upcoming_slots(await fetch_all(queries.meetings.lock_upcoming_meetings(conn, sites=sites)))
+    plan = plan_assignment(cases, slots, covered, await queries.meetings.get_assignment_clock(conn))
+    await _apply(conn, plan)
+    # Cases beyond the limit were not looked at: the next pass must be a full one again.
+    digest = meetings_digest(slots, sites, covered) if len(cases) < MAX_CASES_PER_PASS else None
+    await queries.meetings.record_assignment_digest(conn, key=key, digest=digest)
+    return plan
+
+
+async def _assign_only(
+    conn: asyncpg.Connection,
+    key: str,
+    sites: list[str],
+    covered: set[str],
+    case_ids: Sequence[UUID],
+    digest: str,
+) -> Plan:
+    """A pass over these cases and the waiting ones no pass has looked at yet, valid only while the
+    meetings match `digest`."""
+    cases = await fetch_all(queries.meetings.lock_cases_to_assign(conn, ids=list(case_ids), sites=sites))
     if not cases:
         return Plan()
-    meetings = await fetch_all(queries.meetings.lock_upcoming_meetings(conn, sites=sites))
-    plan = plan_assignment(cases, meetings, covered, await queries.meetings.get_assignment_clock(conn))
-    await _apply(conn, plan)
+    async with conn.transaction():  # a savepoint: rolled back, it releases the meetings for a full pass
+        slots = upcoming_slots(await fetch_all(queries.meetings.lock_upcoming_meetings(conn, sites=sites)))
+        if meetings_digest(slots, sites, covered) != digest:
+            raise _MeetingsChanged
+        plan = plan_assignment(cases, slots, covered, await queries.meetings.get_assignment_clock(conn))
+        await _apply(conn, plan)
+        await queries.meetings.record_assignment_digest(
+            conn, key=key, digest=meetings_digest(slots, sites, covered)
+        )
     return plan
 
 
@@ -182,30 +242,38 @@ async def _groups(conn: asyncpg.Connection, sites: Iterable[str]) -> tuple[list[
     return site_groups(board_sites, sites), {site for covered in board_sites for site in covered}
 
 
-async def assign_case(conn: asyncpg.Connection, case_id: UUID | str) -> UUID | None:
-    """Assign the waiting cases competing with this one, in the caller's transaction; return
-    the meeting this case got, or None (already placed, withdrawn, no meeting fits: see its note,
-    or a pass that began after this call, and so saw the case, already dealt with it)."""
-    case_id = UUID(str(case_id))
-    since = await queries.meetings.get_wall_clock(conn)
-    site = await queries.meetings.get_waiting_case_site(conn, id=case_id)
-    if site is None:
-        return None
-    groups, covered = await _groups(conn, [site])
+async def assign_cases(conn: asyncpg.Connection, case_ids: Sequence[UUID]) -> dict[UUID, UUID]:
+    """Assign newly waiting cases (a batch of submissions), in the caller's transaction, with one
+    pass per group of sites; return the meeting each of them got (cases already placed,
+    withdrawn or fitting no meeting are absent: see their notes)."""
+    sites = await queries.meetings.list_waiting_sites_of(conn, ids=list(case_ids))
+    if not sites:
+        return {}
+    groups, covered = await _groups(conn, sites)
+    placed: dict[UUID, UUID] = {}
     for group in groups:
-        plan = await _assign_group(conn, group, covered, wait=True, unless_since=since)
-        if plan is not None and case_id in plan.placed:
-            return plan.placed[case_id]
-    return None
+        plan = await _assign_group(conn, group, covered, wait=True, only=case_ids)
+        placed.update(plan.placed if plan else {})
+    return {case_id: placed[case_id] for case_id in case_ids if case_id in placed}
 
 
-async def assign_waiting_cases(conn: asyncpg.Connection) -> int:
-    """Offer every waiting case to the meetings, one transaction per group of sites; return how
-    many were placed. A group another worker is assigning is done last, after waiting for it,
-    unless a pass over it began after this call did (that pass saw everything this one would)."""
+async def assign_case(conn: asyncpg.Connection, case_id: UUID | str) -> UUID | None:
+    """Assign one newly waiting case, in the caller's transaction; return its meeting, or None."""
+    case_id = UUID(str(case_id))
+    return (await assign_cases(conn, [case_id])).get(case_id)
+
+
+async def assign_waiting_cases(conn: asyncpg.Connection, meeting_id: UUID | None = None) -> int:
+    """Offer the waiting cases to the meetings after a meeting changed (the groups of its board's
+    sites; every group with waiting cases when no meeting is named), one transaction per group;
+    return how many were placed. A group another worker is assigning is done last, after waiting
+    for it, unless a full pass over it began after this call did (it saw everything this one would)."""
     async with conn.transaction():
         since = await queries.meetings.get_wall_clock(conn)
-        groups, covered = await _groups(conn, await queries.meetings.list_waiting_sites(conn))
+        sites = await queries.meetings.get_meeting_sites(conn, id=meeting_id) if meeting_id else None
+        if sites is None:
+            sites = await queries.meetings.list_waiting_sites(conn)
+        groups, covered = await _groups(conn, sites)
     placed = 0
     busy = []
     for group in groups:

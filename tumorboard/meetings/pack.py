@@ -17,7 +17,7 @@ import asyncpg
 from tumorboard import audit, outbox
 from tumorboard.auth.schemas import User
 from tumorboard.care_plans.rendering import pdf_renderer
-from tumorboard.cases.schemas import Case, age_on
+from tumorboard.cases.schemas import Case, CaseClinical, age_on
 from tumorboard.cases.service import load_case
 from tumorboard.db import queries
 from tumorboard.errors import NotReady
@@ -25,7 +25,6 @@ from tumorboard.meetings.documents import fingerprint, render_pack_html
 from tumorboard.meetings.pack_schemas import (
     MeetingPack,
     PackCase,
-    PackClinical,
     PackProposal,
     PackRecommendation,
 )
@@ -57,13 +56,7 @@ def pack_case(
         sex=patient.sex,
         disease_site=case.disease_site,
         presenter_name=item.presenter_name,
-        clinical=PackClinical(
-            diagnosis=case.diagnosis,
-            histology=case.histology,
-            stage=case.stage,
-            ecog=case.ecog,
-            biomarkers=case.biomarkers,
-        ),
+        clinical=CaseClinical(**{name: getattr(case, name) for name in CaseClinical.__struct_fields__}),
         summary=case.summary,
         question=case.question,
         recommendations=[

@@ -12,20 +12,10 @@ from uuid import UUID
 
 import msgspec
 
-from tumorboard.cases.schemas import Biomarker, Diagnosis, Stage
+from tumorboard.cases.schemas import CaseClinical
 from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, Intent, Modality, Urgency
 from tumorboard.meetings.schemas import Participant
 from tumorboard.recommendations.schemas import Guideline, Trial
-
-
-class PackClinical(msgspec.Struct, kw_only=True, frozen=True):
-    """A case's clinical data, under the names a case carries them (so one partial shows either)."""
-
-    diagnosis: Diagnosis
-    histology: str | None
-    stage: Stage | None
-    ecog: int | None
-    biomarkers: list[Biomarker]
 
 
 class PackRecommendation(msgspec.Struct, kw_only=True, frozen=True):
@@ -68,7 +58,7 @@ class PackCase(msgspec.Struct, kw_only=True, frozen=True):
     sex: str
     disease_site: DiseaseSite
     presenter_name: str
-    clinical: PackClinical
+    clinical: CaseClinical
     summary: str
     question: str
     recommendations: list[PackRecommendation]

@@ -14,6 +14,7 @@ from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.boards.schemas import CHECKLIST_LABELS, ChecklistItem, ChecklistItemKind
 from tumorboard.cases.lifecycle import AWAITING_DECISION
+from tumorboard.cases.schemas import CaseClinical
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import Role
 from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -27,10 +28,11 @@ _RECORDED = {
     ChecklistItemKind.ECOG: "has_ecog",
     ChecklistItemKind.BIOMARKERS: "has_biomarkers",
 }
-# Items satisfied by a dated document, and the column holding its date.
+# Items satisfied by a dated document (recorded, or attached with its date), and the columns holding
+# its date and whether a document of that kind was attached without one.
 _DATED = {
-    ChecklistItemKind.PATHOLOGY_REPORT: "pathology_report_on",
-    ChecklistItemKind.IMAGING: "imaging_on",
+    ChecklistItemKind.PATHOLOGY_REPORT: ("pathology_report_on", "undated_pathology_report"),
+    ChecklistItemKind.IMAGING: ("imaging_on", "undated_imaging"),
 }
 
 
@@ -42,9 +44,11 @@ def check_item(entry: ChecklistItem, facts: Mapping[str, Any], day: date) -> Rea
         return ReadinessCheck(
             item=entry.item, satisfied=met, detail="recorded" if met else f"no {label} recorded"
         )
-    recorded_on: date | None = facts[_DATED[entry.item]]
+    date_column, undated_column = _DATED[entry.item]
+    recorded_on: date | None = facts[date_column]
     if recorded_on is None:
-        return ReadinessCheck(item=entry.item, satisfied=False, detail=f"no {label} recorded")
+        detail = f"{label}: attached without its date" if facts[undated_column] else f"no {label} recorded"
+        return ReadinessCheck(item=entry.item, satisfied=False, detail=detail)
     if entry.max_age_days is not None and (day - recorded_on).days > entry.max_age_days:
         return ReadinessCheck(
             item=entry.item,
@@ -92,6 +96,9 @@ def agenda_cases(
                 ready=not missing,
                 missing_items=missing,
                 late_addition=locked and entry["frozen_position"] is None,
+                clinical=msgspec.convert(
+                    {name: entry[name] for name in CaseClinical.__struct_fields__}, CaseClinical
+                ),
             )
         )
     return cases
@@ -107,7 +114,8 @@ async def load_agenda_cases(conn: asyncpg.Connection, meeting: Mapping[str, Any]
 
 
 async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID) -> CaseReadiness:
-    """A case's readiness item by item, for its presenter, its meeting's participants and coordinators.
+    """A case's readiness item by item, for its presenter, its meeting's participants and coordinators
+    (the read is audited by the query that checks access).
 
     On a meeting, the case is checked against that board's checklist on the meeting's date;
     while waiting, against every board covering its disease site, today.
@@ -131,7 +139,6 @@ async def get_case_readiness(conn: asyncpg.Connection, user: User, case_id: UUID
         rows = await fetch_all(queries.meetings.list_site_checklist(conn, disease_site=facts["disease_site"]))
         day = datetime.now(UTC).date()
     checks = [check_item(entry, facts, day) for entry in checklist_from_rows(rows)]
-    await audit.record(conn, user.id, "read_readiness", "case", case_id)
     return CaseReadiness(
         case_id=case_id,
         meeting_id=facts["meeting_id"],

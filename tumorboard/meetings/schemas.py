@@ -9,9 +9,10 @@ from uuid import UUID
 import msgspec
 
 from tumorboard.boards.schemas import ChecklistItemKind, MinutesPerCase, TimeZoneName, known_time_zone
-from tumorboard.cases.schemas import Biomarker, Stage
+from tumorboard.cases.clinical import biomarker_errors, latest_today, stage_errors
+from tumorboard.cases.schemas import Biomarker, CaseClinical, Stage
 from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, MeetingStatus, ParticipantRole, Urgency
-from tumorboard.validation import Name, safe_message
+from tumorboard.validation import InvalidBody, Name, safe_message
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 _URL = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https://[^\s\x00]+$")]
@@ -67,6 +68,7 @@ class AgendaCase(msgspec.Struct, kw_only=True, frozen=True):
     ready: bool = True
     missing_items: list[ChecklistItemKind] = []
     late_addition: bool = False
+    clinical: CaseClinical | None = None
 
 
 class MeetingSummary(msgspec.Struct, kw_only=True, frozen=True):
@@ -315,6 +317,13 @@ class ReadinessUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     )
     pathology_report_on: date | msgspec.UnsetType | None = msgspec.UNSET
     imaging_on: date | msgspec.UnsetType | None = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        stage = self.stage if isinstance(self.stage, Stage) else None
+        biomarkers = self.biomarkers if isinstance(self.biomarkers, list) else []
+        errors = [*stage_errors(stage), *biomarker_errors(biomarkers, latest_today())]
+        if errors:
+            raise InvalidBody(errors)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from tumorboard.pages.admin import AdminPages
+from tumorboard.pages.attachments import AttachmentPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
 from tumorboard.pages.care_plans import CarePlanPages
@@ -20,6 +21,7 @@ from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
 from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
@@ -39,6 +41,7 @@ pages = Router(
         HomePage,
         CaseFormPages,
         CasePages,
+        AttachmentPages,
         DecisionPages,
         RecommendationPages,
         CarePlanPages,
@@ -49,6 +52,7 @@ pages = Router(
         LivePages,
         BoardPages,
         AdminPages,
+        DeadJobPages,
     ],
     dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,

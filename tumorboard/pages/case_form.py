@@ -1,4 +1,9 @@
-"""Case submission: a form that keeps what was typed and marks each field the API rules refuse."""
+"""Case submission: a form that keeps what was typed and marks each field the API rules refuse.
+
+The form offers pick lists of common codes (tumorboard/cases/codes) and fills in the term of a
+listed code left without one; rows of biomarkers, prior treatments and comorbidities grow one at a
+time (htmx fetches the next row).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.params import Parameter
 from litestar.response import Template
 
 from tumorboard.auth.schemas import User
+from tumorboard.cases.pick_lists import CodeOption, pick_lists, term_of
 from tumorboard.cases.schemas import Case, CaseCreate
 from tumorboard.cases.service import submit_case
 from tumorboard.enums import Role, Urgency
@@ -20,19 +27,71 @@ from tumorboard.pages.common import attempt, done, field_errors, form_error, pag
 from tumorboard.pages.forms import compact, decode, flatten, number, optional, text
 
 FORM_TEMPLATE = "pages/case_form.html"
-ROW_TEMPLATE = "pages/biomarker_fragment.html"
-MAX_BIOMARKERS = 50
+ROW_TEMPLATE = "pages/row_fragment.html"
+MAX_ROWS = 50
 BLANK_ROWS = 2
+# The repeated parts of the form: their list in the API body, and their fields (the first ones required).
+ROWS = {
+    "biomarker": ("biomarkers", ("name", "value"), ("loinc", "unit", "tested_on", "method")),
+    "treatment": ("prior_treatments", ("modality",), ("description", "started_on", "ended_on")),
+    "comorbidity": ("comorbidities", ("name",), ("code",)),
+}
+_ANSWERS = {"true": True, "false": False}
 
 
-def case_body(form: Any) -> dict[str, Any]:
+def _rows(form: FormMultiDict, kind: str) -> list[dict[str, Any]]:
+    """The filled rows of one repeated part; required fields stay (empty) so their error names them."""
+    key, required, extra = ROWS[kind]
+    rows = []
+    for index in range(MAX_ROWS + 1):
+        row = {name: text(form, f"{key}.{index}.{name}") for name in (*required, *extra)}
+        if any(row.values()):
+            rows.append({name: value for name, value in row.items() if value or name in required})
+    return rows
+
+
+def _coded(code: str, options: tuple[CodeOption, ...]) -> dict[str, str] | None:
+    """A code with its term when the pick list knows it."""
+    if not code:
+        return None
+    term = term_of(options, code)
+    return {"code": code, **({"display": term} if term else {})}
+
+
+def _diagnosis(form: FormMultiDict) -> dict[str, Any]:
+    lists = pick_lists()
+    code, system = text(form, "diagnosis.code"), text(form, "diagnosis.system")
+    known = lists.icd10cm if system == "ICD-10-CM" else (*lists.topography, *lists.morphology)
+    return {
+        "code": code,
+        "system": system,
+        "display": text(form, "diagnosis.display") or term_of(known, code) or "",
+        "diagnosed_on": optional(form, "diagnosis.diagnosed_on"),
+        "laterality": optional(form, "diagnosis.laterality"),
+        "topography": _coded(text(form, "diagnosis.topography.code"), lists.topography),
+        "morphology": _coded(text(form, "diagnosis.morphology.code"), lists.morphology),
+    }
+
+
+def _stage(form: FormMultiDict) -> dict[str, Any] | None:
+    categories = {part: text(form, f"stage.{part}") for part in ("t", "n", "m", "group")}
+    if not any(categories.values()) and not text(form, "stage.type") and not text(form, "stage.edition"):
+        return None
+    return {
+        "system": text(form, "stage.system") or "AJCC8",
+        "edition": number(form, "stage.edition"),
+        "type": optional(form, "stage.type"),
+        **categories,
+    }
+
+
+def case_body(form: FormMultiDict) -> dict[str, Any]:
     """The posted form shaped like a POST /cases body; parts left empty are left out."""
-    stage = {part: text(form, f"stage.{part}") for part in ("t", "n", "m", "group")}
-    biomarkers = []
-    for index in range(MAX_BIOMARKERS + 1):
-        name, value = text(form, f"biomarkers.{index}.name"), text(form, f"biomarkers.{index}.value")
-        if name or value:
-            biomarkers.append({"name": name, "value": value})
+    comorbidities = _rows(form, "comorbidity")
+    for row in comorbidities:
+        if not row["name"] and (term := term_of(pick_lists().comorbidities, row.get("code", ""))):
+            row["name"] = term
+    started = text(form, "treatment_started")
     body = {
         "patient": {
             "mrn": text(form, "patient.mrn"),
@@ -42,21 +101,26 @@ def case_body(form: Any) -> dict[str, Any]:
             "sex": text(form, "patient.sex"),
         },
         "disease_site": text(form, "disease_site"),
-        "diagnosis": {
-            "code": text(form, "diagnosis.code"),
-            "system": text(form, "diagnosis.system"),
-            "display": text(form, "diagnosis.display"),
-        },
+        "diagnosis": _diagnosis(form),
         "histology": optional(form, "histology"),
-        "stage": {"system": "AJCC8", **stage} if any(stage.values()) else None,
+        "stage": _stage(form),
         "ecog": number(form, "ecog"),
-        "biomarkers": biomarkers,
+        "biomarkers": _rows(form, "biomarker"),
+        "prior_treatments": _rows(form, "treatment"),
+        "comorbidities": comorbidities,
+        "treatment_started": _ANSWERS.get(started, started or None),
         "summary": text(form, "summary"),
         "question": text(form, "question"),
         "urgency": text(form, "urgency") or Urgency.ROUTINE,
         "discuss_by": optional(form, "discuss_by"),
     }
     return compact(body)
+
+
+def _row_count(values: dict[str, str], key: str) -> int:
+    """How many rows of a repeated part the values fill (the highest index plus one)."""
+    indexes = [int(name.split(".")[1]) for name in values if name.startswith(f"{key}.")]
+    return max(indexes) + 1 if indexes else 0
 
 
 def _form(
@@ -66,7 +130,10 @@ def _form(
     idempotency_key: str,
     refused: DomainError | None = None,
 ) -> Template:
-    rows = sum(1 for key in values if key.startswith("biomarkers.") and key.endswith(".name"))
+    rows = {
+        kind: min(_row_count(values, key) + (BLANK_ROWS if kind == "biomarker" else 1), MAX_ROWS)
+        for kind, (key, _, _) in ROWS.items()
+    }
     return page(
         request,
         FORM_TEMPLATE,
@@ -75,11 +142,21 @@ def _form(
         values=values,
         errors=field_errors(refused) if refused else {},
         error=form_error(refused) if refused else None,
-        biomarker_rows=min(rows + BLANK_ROWS, MAX_BIOMARKERS),
-        max_rows=MAX_BIOMARKERS,
+        rows=rows,
+        max_rows=MAX_ROWS,
+        lists=pick_lists(),
         idempotency_key=idempotency_key,
         may_submit=user.has_role(Role.PRESENTER),
     )
+
+
+def _row(kind: str, index: int) -> Template:
+    """One more empty row of a repeated part, with the button that fetches the next one."""
+    context = {"kind": kind, "index": index, "values": {}, "errors": {}, "max_rows": MAX_ROWS}
+    return Template(ROW_TEMPLATE, context=context)
+
+
+RowIndex = Annotated[int, Parameter(ge=0, lt=MAX_ROWS)]
 
 
 class CaseFormPages(Controller):
@@ -90,19 +167,23 @@ class CaseFormPages(Controller):
     @get("/cases/new")
     async def new_case(self, request: Request[Any, Any, Any], user: User) -> Template:
         """An empty submission form; its key makes a double submission create one case."""
-        defaults = {"urgency": str(Urgency.ROUTINE), "diagnosis.system": "ICD-10-CM"}
+        defaults = {"urgency": str(Urgency.ROUTINE), "diagnosis.system": "ICD-10-CM", "stage.system": "AJCC8"}
         return _form(request, user, defaults, str(uuid.uuid4()))
 
     @get("/cases/new/biomarker-row")
-    async def biomarker_row(
-        self,
-        request: Request[Any, Any, Any],
-        user: User,
-        index: Annotated[int, Parameter(ge=0, lt=MAX_BIOMARKERS)],
-    ) -> Template:
+    async def biomarker_row(self, user: User, index: RowIndex) -> Template:
         """One more empty biomarker row (fetched by the form's "Add a biomarker" button)."""
-        context = {"index": index, "values": {}, "errors": {}, "max_rows": MAX_BIOMARKERS}
-        return Template(ROW_TEMPLATE, context=context)
+        return _row("biomarker", index)
+
+    @get("/cases/new/treatment-row")
+    async def treatment_row(self, user: User, index: RowIndex) -> Template:
+        """One more empty prior treatment row."""
+        return _row("treatment", index)
+
+    @get("/cases/new/comorbidity-row")
+    async def comorbidity_row(self, user: User, index: RowIndex) -> Template:
+        """One more empty comorbidity row."""
+        return _row("comorbidity", index)
 
     @post("/cases/new")
     async def submit(

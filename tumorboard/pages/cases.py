@@ -26,6 +26,7 @@ from tumorboard.labels import label
 from tumorboard.meetings.policy import MeetingFacts, can_read_slots
 from tumorboard.meetings.service import list_meetings
 from tumorboard.pages import work
+from tumorboard.pages.attachments import documents_context
 from tumorboard.pages.common import attempt, done, done_or_refused, page
 from tumorboard.pages.decisions import decision_form_values
 from tumorboard.pages.forms import decode, text
@@ -55,6 +56,7 @@ def describe(event: TimelineEvent) -> str:
         ("plan", "decision"): f"The board's plan recorded by {who}"
         + (f" (correction {event.version})" if event.version and event.version > 1 else ""),
         ("defer", "decision"): f"Deferred by the board, recorded by {who}: {event.detail}",
+        ("attach", "case"): f"Document attached by {who}",
         ("create", "recommendation"): f"Recommendation from {who}",
         ("update", "recommendation"): f"Recommendation revised by {who}",
         ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
@@ -156,6 +158,7 @@ class CasePages(Controller):
             may_move=may_move,
             move_to=move_to,
             may_open_agenda=bool(can_read_slots(user, role, case.presenter_id == user.id)),
+            **await documents_context(conn, user, case),
         )
 
     @get(

@@ -180,6 +180,11 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _error_page(request, exc.status_code, "Error", str(exc.detail))
 
 
+def unreadable_form_page(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A form whose text fields are not text (a binary part sent without a file name)."""
+    return _error_page(request, 400, "Not possible", "The form could not be read. Go back and try again.")
+
+
 def internal_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """An unexpected failure: logged by type and code location only, since messages may hold data."""
     where = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
@@ -192,5 +197,6 @@ EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any]
     DomainError: domain_error_page,
     HTTPException: http_error_page,
     ValidationException: http_error_page,  # the app maps it to JSON; the most specific handler wins
+    UnicodeDecodeError: unreadable_form_page,  # raised while reading a multipart form (litestar)
     Exception: internal_error_page,
 }

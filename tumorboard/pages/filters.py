@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from tumorboard.care_plans.documents import register_filters
+from tumorboard.cases.schemas import Laterality
 from tumorboard.enums import Discipline, DiseaseSite, Intent, Modality, ParticipantRole, Role, Urgency
 from tumorboard.labels import label
 from tumorboard.settings import Settings
@@ -26,6 +27,19 @@ CHOICES: dict[str, list[tuple[str, str]]] = {
     "sex": [("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown")],
     "diagnosis_system": [("ICD-10-CM", "ICD-10-CM"), ("ICD-O-3", "ICD-O-3")],
     "ecog": [(str(n), str(n)) for n in range(5)],
+    "laterality": [(v, label(v)) for v in get_args(Laterality)],
+    "stage_type": [
+        ("clinical", "Clinical (c)"),
+        ("pathological", "Pathological (p)"),
+        ("post_therapy_clinical", "Post-therapy clinical (yc)"),
+        ("post_therapy_pathological", "Post-therapy pathological (yp)"),
+    ],
+    "stage_system": [
+        ("AJCC8", "AJCC 8th edition"),
+        ("AJCC", "AJCC, edition below"),
+        ("UICC", "UICC TNM, edition below"),
+    ],
+    "yes_no": [("false", "No, not yet"), ("true", "Yes")],
 }
 
 

@@ -11,9 +11,11 @@ WITH patient_row AS (
 ), new_case AS (
     INSERT INTO patient_case (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
-        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint)
+        summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
+        prior_treatments, comorbidities, treatment_started)
     SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
-           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint
+           :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
+           :prior_treatments, :comorbidities, :treatment_started
     FROM patient_row
     WHERE same_patient
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
@@ -22,7 +24,7 @@ WITH patient_row AS (
     INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
     SELECT :presenter_id, 'create', 'case', id, 'allowed' FROM new_case
 ), job_row AS (
-    INSERT INTO outbox (job, subject_id) SELECT :job, id FROM new_case
+    INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
 SELECT patient_row.same_patient, new_case.id, new_case.created_at, new_case.updated_at
 FROM patient_row
@@ -39,6 +41,7 @@ WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started,
        (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
         WHERE m.id = c.meeting_id) AS required_disciplines,
        (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -55,6 +58,7 @@ WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+           c.prior_treatments, c.comorbidities, c.treatment_started,
            (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
             WHERE m.id = c.meeting_id) AS required_disciplines,
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -82,6 +86,7 @@ FOR UPDATE;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id

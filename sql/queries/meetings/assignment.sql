@@ -10,6 +10,16 @@ SELECT disease_site FROM patient_case WHERE id = :id AND status = 'submitted';
 -- The disease sites that have cases waiting for a meeting.
 SELECT coalesce(array_agg(DISTINCT disease_site), '{}') FROM patient_case WHERE status = 'submitted';
 
+-- name: list_waiting_sites_of$
+-- The disease sites of those of some cases that still wait for a meeting.
+SELECT coalesce(array_agg(DISTINCT disease_site), '{}')
+FROM patient_case
+WHERE id = ANY (:ids::uuid[]) AND status = 'submitted';
+
+-- name: get_meeting_sites$
+-- The disease sites of a meeting's board (NULL when there is no such meeting).
+SELECT b.disease_sites FROM meeting m JOIN board b ON b.id = m.board_id WHERE m.id = :id;
+
 -- name: lock_assignment_sites$
 -- Serialise assignment passes over the same sites (transaction-scoped advisory lock).
 SELECT pg_advisory_xact_lock(hashtextextended('assignment:' || :key, 0)) IS NOT NULL;
@@ -23,9 +33,14 @@ SELECT pg_try_advisory_xact_lock(hashtextextended('assignment:' || :key, 0));
 INSERT INTO assignment_pass (group_key, started_at) VALUES (:key, clock_timestamp())
 ON CONFLICT (group_key) DO UPDATE SET started_at = EXCLUDED.started_at;
 
--- name: get_assignment_pass_start$
--- When the last committed pass over a group began.
-SELECT started_at FROM assignment_pass WHERE group_key = :key;
+-- name: get_assignment_pass^
+-- When the last committed full pass over a group began, and the digest of the meetings as the
+-- last pass (full or not) left them.
+SELECT started_at, meetings_digest FROM assignment_pass WHERE group_key = :key;
+
+-- name: record_assignment_digest!
+-- Remember, under the group's lock, the digest of its meetings as this pass leaves them.
+UPDATE assignment_pass SET meetings_digest = :digest WHERE group_key = :key;
 
 -- name: get_wall_clock$
 -- The database's clock now (not the transaction's start).
@@ -53,6 +68,27 @@ LEFT JOIN board db ON db.id = dm.board_id
 WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
 ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id
 LIMIT :limit
+FOR UPDATE OF c;
+
+-- name: lock_cases_to_assign
+-- The waiting cases of some disease sites that no pass has looked at yet (no note), and those of
+-- some cases that still wait, in priority order, locked, with any deferral not yet settled (the
+-- same shape as lock_waiting_cases).
+SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
+       d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
+       db.time_zone AS deferred_from_time_zone
+FROM patient_case c
+LEFT JOIN LATERAL (
+    SELECT meeting_id, missing_items FROM agenda_deferral
+    WHERE case_id = c.id AND placed_on_meeting_id IS NULL
+    ORDER BY deferred_at DESC
+    LIMIT 1
+) d ON true
+LEFT JOIN meeting dm ON dm.id = d.meeting_id
+LEFT JOIN board db ON db.id = dm.board_id
+WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
+  AND (c.assignment_note IS NULL OR c.id = ANY (:ids::uuid[]))
+ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id
 FOR UPDATE OF c;
 
 -- name: lock_upcoming_meetings

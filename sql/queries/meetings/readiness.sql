@@ -1,14 +1,18 @@
 -- name: list_agenda
--- The cases on a meeting in agenda order (the frozen order first), with what readiness needs.
+-- The cases on a meeting in agenda order (the frozen order first), with what readiness needs and
+-- the clinical data the agenda shows beside each case.
 SELECT c.id, c.status, c.urgency, c.disease_site, c.presenter_id, u.full_name AS presenter_name,
        p.given_name || ' ' || p.family_name AS patient_name,
        c.stage IS NOT NULL AS has_stage, c.histology IS NOT NULL AS has_histology,
        c.ecog IS NOT NULL AS has_ecog, jsonb_array_length(c.biomarkers) > 0 AS has_biomarkers,
-       r.pathology_report_on, r.imaging_on, a.position AS frozen_position
+       d.pathology_report_on, d.imaging_on, d.undated_pathology_report, d.undated_imaging,
+       a.position AS frozen_position,
+       c.diagnosis, c.histology, c.stage, c.ecog, c.biomarkers, c.prior_treatments, c.comorbidities,
+       c.treatment_started
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
 JOIN app_user u ON u.id = c.presenter_id
-LEFT JOIN case_readiness r ON r.case_id = c.id
+CROSS JOIN LATERAL case_report_dates(c.id) d
 LEFT JOIN agenda_item a ON a.meeting_id = c.meeting_id AND a.case_id = c.id
 WHERE c.meeting_id = :meeting_id AND c.status <> 'withdrawn'
 ORDER BY a.position NULLS LAST, c.urgency = 'urgent' DESC, c.discuss_by NULLS LAST, c.created_at, c.id;
@@ -31,18 +35,26 @@ GROUP BY c.item
 ORDER BY min(c.position), c.item;
 
 -- name: get_case_readiness_facts^
--- What readiness needs of one case, with its meeting's start and time zone when it has one, and
--- whether the caller may see the case.
-SELECT c.id, c.status, c.presenter_id, c.meeting_id, c.disease_site,
-       case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view,
-       c.stage IS NOT NULL AS has_stage, c.histology IS NOT NULL AS has_histology,
-       c.ecog IS NOT NULL AS has_ecog, jsonb_array_length(c.biomarkers) > 0 AS has_biomarkers,
-       r.pathology_report_on, r.imaging_on, m.starts_at AS meeting_starts_at, b.time_zone AS meeting_time_zone
-FROM patient_case c
-LEFT JOIN case_readiness r ON r.case_id = c.id
-LEFT JOIN meeting m ON m.id = c.meeting_id
-LEFT JOIN board b ON b.id = m.board_id
-WHERE c.id = :id;
+-- What readiness needs of one case (report dates from what was recorded and what was attached), with
+-- its meeting's start and time zone when it has one, and whether the caller may see the case; an
+-- allowed read is audited in the same statement.
+WITH facts AS (
+    SELECT c.id, c.status, c.presenter_id, c.meeting_id, c.disease_site,
+           case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view,
+           c.stage IS NOT NULL AS has_stage, c.histology IS NOT NULL AS has_histology,
+           c.ecog IS NOT NULL AS has_ecog, jsonb_array_length(c.biomarkers) > 0 AS has_biomarkers,
+           d.pathology_report_on, d.imaging_on, d.undated_pathology_report, d.undated_imaging,
+           m.starts_at AS meeting_starts_at, b.time_zone AS meeting_time_zone
+    FROM patient_case c
+    CROSS JOIN LATERAL case_report_dates(c.id) d
+    LEFT JOIN meeting m ON m.id = c.meeting_id
+    LEFT JOIN board b ON b.id = m.board_id
+    WHERE c.id = :id
+), audit_row AS (
+    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
+    SELECT :user_id, 'read_readiness', 'case', id, 'allowed' FROM facts WHERE caller_may_view
+)
+SELECT * FROM facts;
 
 -- name: lock_case_for_readiness^
 -- Lock a case whose readiness data changes.

@@ -1,0 +1,1 @@
+"""Attachments: documents kept with a case (pathology and imaging reports, letters)."""

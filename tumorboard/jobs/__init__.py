@@ -1,0 +1,1 @@
+"""Jobs that used every attempt and failed (dead letters): admins inspect and retry them."""
