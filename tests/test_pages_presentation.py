@@ -202,3 +202,28 @@ def _form_fields(html: str, test_id: str) -> dict[str, list[str]]:
 def _pairs(fields: dict[str, list[str]]) -> list[tuple[str, str]]:
     pairs = [(name, value) for name, values in fields.items() for value in values]
     return [*pairs, ("stage_discussed", "true")]
+
+
+async def test_adopting_without_quorum_asks_for_the_override_and_refuses_without_it(
+    server: str, api: Factory, pool: asyncpg.Pool
+) -> None:
+    run = await meeting_to_run(api)
+    team, meeting_id = run.team, run.meeting["id"]
+    first = run.cases[0]
+    await api.start(team.chair, meeting_id)
+    await api.attendance(team.chair, meeting_id, present=[team.chair, team.surgeon], absent=[team.radiation])
+    path = f"/meetings/{meeting_id}/present"
+    async with page_client(server, team.chair) as chair:
+        await chair.post(f"/meetings/{meeting_id}/next-case")
+        page = await chair.get(path)
+        assert "Quorum override: why the board decides without radiation oncology" in text_of(page)
+        adopt = _form_fields(page.text, "adopt-form")
+        refused = await chair.post(f"/cases/{first['id']}/decision", _pairs(adopt))
+        shown = await chair.get(refused.headers["location"])
+        assert (flash_of(shown) or "").startswith(
+            "Quorum is missing: no participant present covers radiation"
+        )
+        assert await pool.fetchval("SELECT count(*) FROM board_decision") == 0
+        reason = "The radiation oncologist agreed by phone before the meeting."
+        await chair.post(f"/cases/{first['id']}/decision", [*_pairs(adopt), ("quorum_override", reason)])
+    assert await pool.fetchval("SELECT quorum_override FROM board_decision") == reason

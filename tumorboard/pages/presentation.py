@@ -21,6 +21,7 @@ from litestar.response import ServerSentEvent, Template
 
 from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
+from tumorboard.cases.lifecycle import AWAITING_DECISION
 from tumorboard.cases.policy import DEFER, CaseFacts, can_decide
 from tumorboard.cases.schemas import age_on
 from tumorboard.cases.service import get_case
@@ -70,8 +71,8 @@ async def presentation_context(
         "now": now,
         "current": current,
         "panel_case": panel_case,
-        "decided_count": sum(case.status in ("discussed", "finalized") for case in meeting.cases),
-        "awaiting_count": sum(case.status == "scheduled" for case in meeting.cases),
+        "decided_count": sum(case.status not in AWAITING_DECISION for case in meeting.cases),
+        "awaiting_count": sum(case.status in AWAITING_DECISION for case in meeting.cases),
         "deferred_count": await work.deferred_at_meeting(conn, meeting.id),
         "runs_meeting": runs_meetings(user, role),
         "may_present": bool(can_present(user, facts, role)),
@@ -89,6 +90,7 @@ async def presentation_context(
     since = meeting.current_case_since or now
     return context | {
         "case": case,
+        "awaits_decision": case.status in AWAITING_DECISION,
         "age": age_on(case.patient.birth_date, local_day(meeting.starts_at, meeting.time_zone)),
         "recommendations": sorted(recommendations, key=lambda r: r.created_at),
         "agreement": agreement(recommendations),
