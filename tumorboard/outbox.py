@@ -39,6 +39,7 @@ class Job(StrEnum):
     RENDER_CARE_PLAN_PDF = "render_care_plan_pdf"
     SEND_AGENDA = "send_agenda"
     RENDER_AGENDA_PDF = "render_agenda_pdf"
+    RENDER_MEETING_PACK = "render_meeting_pack"
     SEND_NOTIFICATION_EMAIL = "send_notification_email"
 
 
@@ -48,6 +49,7 @@ CONSOLIDATE_CARE_PLAN = Job.CONSOLIDATE_CARE_PLAN
 RENDER_CARE_PLAN_PDF = Job.RENDER_CARE_PLAN_PDF
 SEND_AGENDA = Job.SEND_AGENDA
 RENDER_AGENDA_PDF = Job.RENDER_AGENDA_PDF
+RENDER_MEETING_PACK = Job.RENDER_MEETING_PACK
 SEND_NOTIFICATION_EMAIL = Job.SEND_NOTIFICATION_EMAIL
 
 # Jobs whose rows run many at a time: one arq job, one transaction (one assignment pass) per claim.

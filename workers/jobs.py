@@ -20,6 +20,7 @@ from tumorboard.meetings.agenda import remind_presenters, store_agenda_pdf
 from tumorboard.meetings.agenda import send_agenda as send_frozen_agenda
 from tumorboard.meetings.assignment import assign_cases as assign_new
 from tumorboard.meetings.assignment import assign_waiting_cases as assign_all
+from tumorboard.meetings.pack import store_pack
 from tumorboard.meetings.series import generate_all_occurrences
 from tumorboard.notifications.email import send_notification_email as send_email
 from tumorboard.settings import Settings
@@ -89,7 +90,8 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
 
 @job(outbox.SEND_AGENDA)
 async def send_agenda(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
-    """Send a frozen agenda once: its PDF stored and a notice recorded for each participant."""
+    """Send a frozen agenda once: its PDF and the meeting pack stored, then each participant and
+    presenter told."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await send_frozen_agenda(conn, UUID(meeting_id))
@@ -102,6 +104,15 @@ async def render_agenda_pdf(ctx: dict[str, Any], outbox_id: int, meeting_id: str
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await store_agenda_pdf(conn, UUID(meeting_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+@job(outbox.RENDER_MEETING_PACK)
+async def render_meeting_pack(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
+    """Render the meeting pack as it stands, once, off the event loop."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await store_pack(conn, UUID(meeting_id))
         await outbox.mark_done(conn, outbox_id)
 
 

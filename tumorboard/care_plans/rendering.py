@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tumorboard.care_plans.documents import render_pdf
 from tumorboard.care_plans.schemas import CarePlanDiff, CarePlanDocument
+from tumorboard.meetings import documents as meeting_documents
 
 NICENESS = 10
 PARENT_CHECK_SECONDS = 1.0
@@ -61,6 +62,12 @@ class PdfRenderer:
     async def render(self, document: CarePlanDocument, changes: CarePlanDiff | None) -> bytes:
         """The document's PDF, rendered in the rendering process."""
         return await asyncio.get_running_loop().run_in_executor(self._pool(), render_pdf, document, changes)
+
+    async def render_page(self, html: str) -> bytes:
+        """A self-contained HTML page (a meeting document) as PDF, rendered in the rendering process."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool(), meeting_documents.render_pdf, html
+        )
 
     def stop(self) -> None:
         """Stop the rendering process (it also exits by itself when its parent dies)."""

@@ -20,6 +20,12 @@ StageType = Literal["clinical", "pathological", "post_therapy_clinical", "post_t
 Edition = Annotated[int, msgspec.Meta(ge=1, le=20)]
 
 
+def age_on(birth_date: date, day: date) -> int | None:
+    """Completed years of age on a day (None before birth)."""
+    years = day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+    return years if years >= 0 else None
+
+
 class Patient(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The patient a case is about."""
 
