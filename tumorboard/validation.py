@@ -16,7 +16,7 @@ _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=_NO_NUL)]
 Email = Annotated[
-    str, msgspec.Meta(min_length=3, max_length=200, pattern=r"^[^\s@\x00]+@[^\s@\x00]+\.[^\s@\x00]+$")
+    str, msgspec.Meta(min_length=3, max_length=200, pattern=r"^[^\s@\x00]+@[^\s@\x00]+\.[^\s@\x00]+\Z")
 ]
 Password = Annotated[str, msgspec.Meta(min_length=12, max_length=200, pattern=_NO_NUL)]
 
@@ -49,10 +49,14 @@ class UnsupportedMediaType(DomainError):
     status_code = 415
 
 
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, without its parameters, in lower case."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def require_json(content_type: str | None) -> None:
     """Refuse a body whose declared media type is not JSON."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if media_type(content_type) != JSON_MEDIA_TYPE:
         raise UnsupportedMediaType("Request body must be application/json")
 
 

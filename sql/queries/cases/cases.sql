@@ -12,10 +12,10 @@ WITH patient_row AS (
     INSERT INTO patient_case (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
         summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
-        prior_treatments, comorbidities, treatment_started)
+        prior_treatments, comorbidities, treatment_started, referrer)
     SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
            :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
-           :prior_treatments, :comorbidities, :treatment_started
+           :prior_treatments, :comorbidities, :treatment_started, :referrer
     FROM patient_row
     WHERE same_patient
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
@@ -41,7 +41,7 @@ WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-       c.prior_treatments, c.comorbidities, c.treatment_started,
+       c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
        (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
         WHERE m.id = c.meeting_id) AS required_disciplines,
        (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -58,7 +58,7 @@ WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-           c.prior_treatments, c.comorbidities, c.treatment_started,
+           c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
            (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
             WHERE m.id = c.meeting_id) AS required_disciplines,
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -86,7 +86,7 @@ FOR UPDATE;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-       c.prior_treatments, c.comorbidities, c.treatment_started,
+       c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
