@@ -40,6 +40,7 @@ class Job(StrEnum):
     SEND_AGENDA = "send_agenda"
     RENDER_AGENDA_PDF = "render_agenda_pdf"
     SEND_NOTIFICATION_EMAIL = "send_notification_email"
+    SEND_REFERRER_LETTER = "send_referrer_letter"
 
 
 ASSIGN_CASE = Job.ASSIGN_CASE
@@ -49,6 +50,7 @@ RENDER_CARE_PLAN_PDF = Job.RENDER_CARE_PLAN_PDF
 SEND_AGENDA = Job.SEND_AGENDA
 RENDER_AGENDA_PDF = Job.RENDER_AGENDA_PDF
 SEND_NOTIFICATION_EMAIL = Job.SEND_NOTIFICATION_EMAIL
+SEND_REFERRER_LETTER = Job.SEND_REFERRER_LETTER
 
 # Jobs whose rows run many at a time: one arq job, one transaction (one assignment pass) per claim.
 BATCHED = frozenset({Job.ASSIGN_CASE})

@@ -14,7 +14,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from tumorboard.care_plans.documents import render_pdf
 from tumorboard.care_plans.schemas import CarePlanDiff, CarePlanDocument
@@ -60,7 +62,12 @@ class PdfRenderer:
 
     async def render(self, document: CarePlanDocument, changes: CarePlanDiff | None) -> bytes:
         """The document's PDF, rendered in the rendering process."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), render_pdf, document, changes)
+        return await self.run(render_pdf, document, changes)
+
+    async def run(self, render: Callable[..., bytes], *args: Any) -> bytes:
+        """Another document's PDF (the referrer letter), rendered by a module-level function in the
+        rendering process, in turn with the care plans."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), render, *args)
 
     def stop(self) -> None:
         """Stop the rendering process (it also exits by itself when its parent dies)."""

@@ -305,8 +305,9 @@ def _referrer(r: Reader, request: Entry) -> None:
     r.take("referrer.email", emails[0] if emails else None, f"{where}.telecom")
 
 
-def case_body(bundle: ReadBundle) -> tuple[dict[str, Any], dict[str, str]]:
-    """The POST /cases body a bundle describes, and the bundle element each field came from."""
+def case_body(bundle: ReadBundle) -> Reader:
+    """The POST /cases body a bundle describes, the bundle element each field came from, and what
+    could not be read."""
     r = Reader(bundle)
     patient = _patient(r)
     request = _request(r)
@@ -331,32 +332,64 @@ def case_body(bundle: ReadBundle) -> tuple[dict[str, Any], dict[str, str]]:
         _review(r, request, condition)
     if patient is not None:
         r.check_subjects(patient)
-    if r.errors:
-        raise InvalidBody(r.errors)
-    return r.case, r.sources
+    return r
 
 
-def _translated(errors: list[FieldError], sources: dict[str, str]) -> InvalidBody:
-    """Errors named by case field, renamed to the bundle elements the fields came from."""
+def _translated(errors: list[FieldError], sources: dict[str, str], *, read: bool = False) -> list[FieldError]:
+    """Errors named by case field, renamed to the bundle elements the fields came from; with `read`,
+    only those about fields that were read (a field that could not be read has its own error)."""
 
-    def element(key: str) -> str:
+    def source(key: str) -> str | None:
         parts = key.split(".")
         while parts and ".".join(parts) not in sources:
             parts.pop()
-        return sources[".".join(parts)] if parts else "Bundle"
+        return sources[".".join(parts)] if parts else None
 
-    return InvalidBody([FieldError(element(e.key), f"{e.message} ({e.key})") for e in errors])
+    named = [(source(e.key), e) for e in errors]
+    return [
+        FieldError(where or "Bundle", f"{e.message} ({e.key})") for where, e in named if where or not read
+    ]
+
+
+# Stand-ins for required fields a bundle did not give (their own error is reported), so that the
+# intake rules still check everything else the bundle did give.
+_STAND_INS: dict[str, Any] = {
+    "patient": {
+        "mrn": "-",
+        "given_name": "-",
+        "family_name": "-",
+        "birth_date": "1900-01-01",
+        "sex": "unknown",
+    },
+    "disease_site": "other",
+    "diagnosis": {"code": "C80.1", "system": "ICD-10-CM", "display": "-"},
+    "summary": "-",
+    "question": "-",
+}
+
+
+def _rule_errors(raw: dict[str, Any]) -> list[FieldError]:
+    """The intake rules' errors about a case body (none when it is valid)."""
+    try:
+        msgspec.convert({**_STAND_INS, **raw}, CaseCreate)
+    except msgspec.ValidationError:
+        return collect_errors(raw, CaseCreate)
+    except InvalidBody as refused:
+        return refused.errors
+    return []
 
 
 def read_case(body: bytes) -> tuple[CaseCreate, dict[str, str]]:
-    """The case a posted bundle describes, checked by the same rules as a JSON body."""
-    raw, sources = case_body(read_bundle(body))
+    """The case a posted bundle describes, checked by the same rules as a JSON body; every problem
+    found is reported at once."""
+    r = case_body(read_bundle(body))
+    problems = _translated(_rule_errors(r.case), r.sources, read=bool(r.errors))
+    if r.errors or problems:
+        raise InvalidBody([*r.errors, *problems])
     try:
-        return msgspec.convert(raw, CaseCreate), sources
-    except msgspec.ValidationError:
-        raise _translated(collect_errors(raw, CaseCreate), sources) from None
-    except InvalidBody as refused:
-        raise _translated(refused.errors, sources) from None
+        return msgspec.convert(r.case, CaseCreate), r.sources
+    except msgspec.ValidationError:  # a required field no element gave (each one has its error above)
+        raise InvalidBody(_translated(collect_errors(r.case, CaseCreate), r.sources)) from None
 
 
 async def submit_bundle(
@@ -367,4 +400,4 @@ async def submit_bundle(
     try:
         return await submit_case(conn, user, data, body, idempotency_key)
     except InvalidInput as refused:
-        raise _translated([FieldError(refused.field, refused.message)], sources) from None
+        raise InvalidBody(_translated([FieldError(refused.field, refused.message)], sources)) from None
