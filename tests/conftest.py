@@ -28,8 +28,9 @@ pytest_plugins = ["tests.sso_support"]
 
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
-    "referrer_letter, care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, patient, "
-    "meeting_participant, meeting, board, access_token, user_identity, app_user, outbox, assignment_pass"
+    "care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, patient, "
+    "meeting_participant, meeting, board, access_token, user_identity, app_user, outbox, assignment_pass, "
+    "referrer_letter"
 )
 
 
