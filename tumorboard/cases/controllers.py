@@ -17,7 +17,7 @@ from tumorboard.errors import InvalidInput
 from tumorboard.fhir import intake
 from tumorboard.fhir.resources import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from tumorboard.pagination import DEFAULT_LIMIT
-from tumorboard.validation import media_type
+from tumorboard.validation import JSON_MEDIA_TYPE, UnsupportedMediaType, media_type
 from tumorboard.web import read_json
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -38,8 +38,11 @@ class CaseController(Controller):
         key = request.headers.get("idempotency-key")
         if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
             raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        if media_type(request.headers.get("content-type")) == FHIR_MEDIA_TYPE:
+        kind = media_type(request.headers.get("content-type"))
+        if kind == FHIR_MEDIA_TYPE:
             return await intake.submit_bundle(conn, user, await request.body(), key)
+        if kind != JSON_MEDIA_TYPE:
+            raise UnsupportedMediaType(f"Request body must be {JSON_MEDIA_TYPE} or {FHIR_MEDIA_TYPE}")
         data = await read_json(request, CaseCreate)
         return await service.submit_case(conn, user, data, await request.body(), key)
 
