@@ -31,6 +31,7 @@ from tumorboard.care_plans.schemas import (
     PlanStage,
 )
 from tumorboard.fhir import codes
+from tumorboard.fhir.intake import read_case
 from tumorboard.fhir.resources import encode
 
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
@@ -145,7 +146,10 @@ def hostile_document() -> CarePlanDocument:
     return full_document(
         summary="Line one\x0b with a vertical tab <b>and markup</b> & an ampersand",
         stage=PlanStage(system="UICC", edition=8, t="cT1 (m  2)", n="cN0", m="cM0", group="IA"),
-        biomarkers=[PlanBiomarker(name="PD-L1", value="≥ 50", unit="%")],
+        biomarkers=[
+            PlanBiomarker(name="PD-L1", value="≥ 50", unit="%"),
+            PlanBiomarker(name="CA 15-3", value="007", unit="U/mL"),  # not written back as 7
+        ],
     )
 
 
@@ -457,10 +461,49 @@ def test_hostile_strings_stay_text_and_keep_the_document_valid() -> None:
     assert "\x0b" not in clinical and "&lt;b&gt;and markup&lt;/b&gt; &amp; an ampersand" in clinical
     (t,) = claiming(bundle, codes.CATEGORY_PROFILES["t"])
     assert t["valueCodeableConcept"] == {"text": "cT1 (m  2)"}  # not a valid code: text only
-    (marker,) = claiming(bundle, codes.TUMOR_MARKER_PROFILE)
+    (marker, zeros) = claiming(bundle, codes.TUMOR_MARKER_PROFILE)
     assert marker["valueString"] == "≥ 50" and marker["extension"][1]["valueString"] == "%"
+    assert zeros["valueString"] == "007"
 
 
 def test_the_document_is_the_same_each_time_it_is_built() -> None:
     document = full_document()
     assert encode(build_fhir_bundle(document)) == encode(build_fhir_bundle(document))
+
+
+CASE_FIELDS = (
+    "patient",
+    "disease_site",
+    "diagnosis",
+    "histology",
+    "stage",
+    "ecog",
+    "biomarkers",
+    "summary",
+    "question",
+    "urgency",
+    "discuss_by",
+    "prior_treatments",
+    "comorbidities",
+    "treatment_started",
+    "referrer",
+)
+
+
+def plain(value: Any) -> Any:
+    """A struct as builtins without its empty values, so a case field and a snapshot field compare."""
+    value = msgspec.to_builtins(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("factory", [full_document, hostile_document, amended_document, make_document])
+def test_a_document_reads_back_into_the_case_it_describes(factory: Any) -> None:
+    document = factory()
+    data, sources = read_case(encode(build_fhir_bundle(document)))
+    for field in CASE_FIELDS:
+        assert plain(getattr(data, field)) == plain(getattr(document.content, field)), field
+    assert sources["stage.t"].endswith("resource(Observation).valueCodeableConcept")

@@ -22,7 +22,8 @@ from tumorboard.fhir import codes
 from tumorboard.fhir.resources import Ids, Json, code_or_none, coding, compact, concept
 from tumorboard.labels import label
 
-_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
+# A number JSON writes back digit for digit (no leading zeros, no exponent, no plus sign).
+_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d{1,15})?")
 _PREFIX = re.compile(r"(c|p|yc|yp)[TNM]")
 UNIT_EXTENSION = "urn:tumorboard:extension:unit"
 
