@@ -30,7 +30,7 @@ pytest_plugins = ["tests.sso_support"]
 _TABLES = (
     "care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, patient, "
     "meeting_participant, meeting, board, access_token, user_identity, app_user, outbox, assignment_pass, "
-    "referrer_letter"
+    "sign_in_failure, sign_in_lock, live_stream, referrer_letter"
 )
 
 
@@ -84,14 +84,14 @@ async def pool(service_urls: tuple[str, str]) -> AsyncIterator[asyncpg.Pool]:
 def server(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tumorboard serve` in a child process; yields its base URL."""
     port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     log = (tmp_path_factory.mktemp("logs") / "web.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "tumorboard.cli", "serve", "--port", str(port)],
-        env=service_env,
+        env={**service_env, "TUMORBOARD_PUBLIC_URL": base_url},  # links in feeds point here
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.browser.support import page_client
 from tests.factories import Actor, Factory, Team, case_body, eventually, recommendation_body
 
 
@@ -290,8 +291,13 @@ async def test_the_boards_decision_produces_a_care_plan_draft(
 # Patients
 
 
-async def test_reused_mrn_with_other_details_is_refused_without_echoing_them(api: Factory) -> None:
-    presenter = await api.user("presenter")
+async def test_a_known_mrn_with_other_details_is_accepted_and_flagged_for_coordinators_only(
+    api: Factory, pool: asyncpg.Pool
+) -> None:
+    """A presenter never learns whether a patient exists: a known MRN sent with other details makes a
+    case all the same, showing what they sent; only coordinators see the mismatch."""
+    presenter, other = await api.user("presenter"), await api.user("presenter")
+    coordinator = await api.user("coordinator")
     first = await api.case(presenter)
     impostor = {
         **first["patient"],
@@ -299,14 +305,39 @@ async def test_reused_mrn_with_other_details_is_refused_without_echoing_them(api
         "family_name": "Quackenbush",
         "birth_date": "1944-02-29",
     }
-    response = await api.client.post("/cases", json=case_body(patient=impostor), headers=presenter.headers)
-    assert response.status_code == 409
-    assert response.json()["detail"]
-    for sent in ("Zebulon", "Quackenbush", "1944-02-29", impostor["mrn"]):
-        assert sent not in response.text
-    # Nothing was created and the recorded patient is unchanged.
-    assert [case["id"] for case in await list_all(api, presenter)] == [first["id"]]
+    response = await api.client.post("/cases", json=case_body(patient=impostor), headers=other.headers)
+    assert response.status_code == 201, response.text
+    second = response.json()
+    assert second["patient"] == impostor and "patient_mismatch" not in second
+    # What the presenter reads back is what they sent, never the recorded patient's details.
+    shown = await get_case(api, other, second["id"])
+    assert shown["patient"] == impostor and "patient_mismatch" not in shown
+    for recorded in (first["patient"]["given_name"], first["patient"]["family_name"]):
+        assert recorded not in (await api.client.get("/cases", headers=other.headers)).text
+    # The recorded patient is unchanged; coordinators see which case needs checking.
     assert (await get_case(api, presenter, first["id"]))["patient"] == first["patient"]
+    assert (await get_case(api, coordinator, second["id"]))["patient_mismatch"] is True
+    assert (await get_case(api, coordinator, first["id"]))["patient_mismatch"] is False
+    listed = {case["id"]: case for case in await list_all(api, coordinator)}
+    assert listed[second["id"]]["patient_mismatch"] is True
+    base = str(api.client.base_url.copy_with(path="/")).rstrip("/")
+    async with (
+        page_client(base, coordinator) as coordinator_pages,
+        page_client(base, other) as presenter_pages,
+    ):
+        assert (
+            'data-testid="patient-mismatch"' in (await coordinator_pages.get(f"/cases/{second['id']}")).text
+        )
+        assert (
+            'data-testid="patient-mismatch"'
+            not in (await coordinator_pages.get(f"/cases/{first['id']}")).text
+        )
+        assert (
+            'data-testid="patient-mismatch"' not in (await presenter_pages.get(f"/cases/{second['id']}")).text
+        )
+    # A repeat with the same details reuses the row kept for them.
+    await api.case(other, patient=impostor)
+    assert await pool.fetchval("SELECT count(*) FROM patient WHERE mrn = $1", impostor["mrn"]) == 2
 
 
 async def test_same_patient_may_have_a_second_case(api: Factory, pool: asyncpg.Pool) -> None:

@@ -79,6 +79,17 @@ async def test_create_user_explains_bad_input(
     assert "Traceback" not in result.stderr
 
 
+async def test_create_user_refuses_a_common_password(service_env: dict[str, str], api: Factory) -> None:
+    result = _cli(
+        service_env,
+        *("create-user", "--email", "y@hospital.org", "--full-name", "Y", "--role", "admin"),
+        password="Password12345!",
+    )
+    assert result.returncode == 2
+    assert "too common" in result.stderr and "Traceback" not in result.stderr
+    assert await api.pool.fetchval("SELECT count(*) FROM app_user WHERE email = 'y@hospital.org'") == 0
+
+
 async def test_migrate_reports_an_up_to_date_database(
     service_env: dict[str, str], service_urls: tuple[str, str]
 ) -> None:

@@ -283,7 +283,7 @@ async def test_meeting_shows_participants_and_agenda_with_urgent_cases_first(api
 
 async def test_meetings_list_filters_by_board_and_time_and_paginates(api: Factory) -> None:
     coordinator = await api.user("coordinator")
-    reader = await api.user("presenter")
+    reader = await api.user("coordinator")  # coordinators see every meeting (see test_access)
     board = await api.board(coordinator)
     other = await api.board(coordinator)
     base = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)

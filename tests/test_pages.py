@@ -166,6 +166,7 @@ async def test_logout_ends_the_session(server: str, web: httpx.AsyncClient, api:
         assert response.headers["location"] == "/login"
         cleared = session_set_cookie(response)
         assert cleared is not None and "max-age=0" in cleared.lower()
+        assert response.headers["clear-site-data"] == '"cache", "storage"'
         signed_out = await browser.get("/login")
         assert flash_of(signed_out) == "You have signed out."
 

@@ -203,14 +203,32 @@ async def test_bad_series_are_refused_with_the_field_named(api: Factory) -> None
     for rule, words in (
         ("FREQ=HOURLY", "FREQ must be"),
         ("FREQ=WEEKLY;BYHOUR=7,9", "BYHOUR"),
-        ("FREQ=WEEKLY;BYDAY=XX", "not a valid"),
+        ("FREQ=WEEKLY;BYDAY=XX", "BYDAY values must be weekdays"),
         ("FREQ=WEEKLY;UNTIL=20300101", "UNTIL must be a UTC date-time"),
         ("FREQ=WEEKLY;UNTIL=20000101T000000Z", "produces no meeting"),
+        # Rules that match nothing, or not for decades, are refused before anything walks them.
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "none of the months has"),
+        ("FREQ=MONTHLY;BYDAY=MO,-1SU", "cannot mix numbered weekdays"),
+        ("FREQ=MONTHLY;INTERVAL=12;BYMONTH=3", "cannot have BYMONTH"),
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "cannot have BYDAY"),
+        ("FREQ=MONTHLY;BYDAY=2TH;BYSETPOS=-5", "BYSETPOS is for MONTHLY rules with plain weekdays"),
+        ("FREQ=WEEKLY;BYYEARDAY=100", "must not contain BYYEARDAY"),
+        ("FREQ=WEEKLY;INTERVAL=1000", "INTERVAL"),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", "produces no meeting within a year"),
     ):
         response = await create_series(api, team.coordinator, board["id"], recurrence_rule=rule, **base)
         assert response.status_code == 400, (rule, response.text)
         assert response.json()["extra"][0]["key"] == "recurrence_rule"
         assert words in response.json()["detail"], (rule, response.text)
+    long_ago = await create_series(
+        api,
+        team.coordinator,
+        board["id"],
+        recurrence_rule="FREQ=DAILY",
+        starts_on="2001-01-01",
+        start_time="07:30",
+    )
+    assert long_ago.status_code == 400 and long_ago.json()["extra"][0]["key"] == "starts_on"
     zone = await create_series(
         api, team.coordinator, board["id"], recurrence_rule="FREQ=DAILY", time_zone="Mars/Olympus", **base
     )

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from tumorboard import metrics, pages
 from tumorboard.attachments.controllers import AttachmentController, CaseAttachmentController
+from tumorboard.audit_trail.controllers import AuditController
 from tumorboard.auth.controllers import AuthController, UserController
 from tumorboard.auth.oidc import OidcConfig, Provider
 from tumorboard.auth.sso_controllers import OidcTokenController
@@ -37,13 +38,19 @@ from tumorboard.meetings.controllers import (
     SeriesController,
 )
 from tumorboard.notifications.controllers import NotificationController
+from tumorboard.openapi_docs import RedocPage, SwaggerPage
 from tumorboard.recommendations.controllers import RecommendationController
+from tumorboard.reports.controllers import QualityReportController
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
+    DATABASE_DOWN,
     add_security_headers,
+    audit_context_middleware,
+    database_down_handler,
     domain_error_handler,
     http_error_handler,
     internal_error_handler,
+    provide_credential,
     provide_transaction,
     provide_user,
     validation_error_handler,
@@ -93,15 +100,23 @@ def create_app(settings: Settings) -> Litestar:
             CarePlanController,
             LetterController,
             FollowUpReportController,
+            QualityReportController,
             NotificationController,
+            AuditController,
             DeadJobController,
         ],
     )
     app = Litestar(
         route_handlers=[api, live, ready, metrics.metrics, *pages.ROUTES],
         lifespan=[lifespan],
-        dependencies={"conn": Provide(provide_transaction), "user": Provide(provide_user)},
+        dependencies={
+            "conn": Provide(provide_transaction),
+            "credential": Provide(provide_credential),
+            "user": Provide(provide_user),
+        },
+        middleware=[audit_context_middleware],
         exception_handlers={
+            **dict.fromkeys(DATABASE_DOWN, database_down_handler),
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
@@ -113,7 +128,12 @@ def create_app(settings: Settings) -> Litestar:
             engine=JinjaTemplateEngine,
             engine_callback=lambda engine: pages.register_page_filters(engine.engine, settings),
         ),
-        openapi_config=OpenAPIConfig(title="Tumorboard", version="1.0.0", path="/api/v1/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Tumorboard",
+            version="1.0.0",
+            path="/api/v1/schema",
+            render_plugins=[SwaggerPage(), RedocPage()],
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=pages.csrf_config(settings),
         debug=False,

@@ -136,7 +136,11 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.check:
         return check_health(WorkerSettings)  # type: ignore[arg-type]
     uvloop.install()  # the same event loop as the web processes (uvicorn picks uvloop itself)
-    run_worker(WorkerSettings, redis_settings=redis_settings(settings))  # type: ignore[arg-type]
+    try:
+        run_worker(WorkerSettings, redis_settings=redis_settings(settings))  # type: ignore[arg-type]
+    except asyncio.CancelledError:
+        # Stopped while a job ran: arq cancels it on the way out; its outbox row runs it again later.
+        log.info("worker stopped while a job was running; it will run again")
     return 0
 
 
@@ -175,7 +179,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     from tumorboard.validation import InvalidBody, collect_errors
 
     database_url, _ = _require_urls(settings)
-    password = settings.password or getpass.getpass("Password (12 characters or more): ")
+    password = settings.password or getpass.getpass("Password (12 to 128 characters, not a common one): ")
     raw = {
         "email": args.email,
         "full_name": args.full_name,
@@ -195,13 +199,13 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
 async def _insert_user(database_url: str, data: UserCreate) -> User:
     from tumorboard.auth.service import create_user
     from tumorboard.db import create_pool
-    from tumorboard.errors import Conflict
+    from tumorboard.errors import DomainError
 
     pool = await create_pool(database_url, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn, conn.transaction():
             return await create_user(conn, None, data)
-    except Conflict as error:
+    except DomainError as error:  # a taken email, a password the policy refuses
         raise CommandError(error.detail) from None
     finally:
         await pool.close()

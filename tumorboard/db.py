@@ -14,6 +14,7 @@ from tumorboard.settings import SQL_DIR
 queries: Any = aiosql.from_path(SQL_DIR / "queries", "asyncpg", mandatory_parameters=False)
 
 Record: TypeAlias = asyncpg.Record
+CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -42,6 +43,8 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 1
         init=_init_connection,
         reset=_reset_connection,
         command_timeout=30,
+        # A new connection to an unreachable server gives up quickly: the request answers 503.
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
     assert pool is not None
     return pool

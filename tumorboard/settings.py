@@ -27,6 +27,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "tumorboard")
     token_ttl_hours: int = 12
     session_idle_minutes: int = 30
+    session_max_hours: int = 12
     secure_cookies: bool = False
     db_pool_min: int = 2
     db_pool_max: int = 10
@@ -35,7 +36,8 @@ class Settings:
     trust_proxy_headers: bool = False
     secret_key: str | None = None
     time_zone: str = "UTC"
-    # Care plan emails: sent only when smtp_host is set; links point at public_url.
+    # Links in emails and calendar feeds point at public_url (never the request's Host header);
+    # care plan emails are sent only when smtp_host is set.
     public_url: str = "http://127.0.0.1:8000"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -43,6 +45,7 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    smtp_ca_file: str | None = None
     # Single sign-on with OpenID Connect: on when the issuer and client id are set (see docs/security.md).
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -61,6 +64,9 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read the settings from the process environment."""
         env = os.environ
+        public_url = (env.get("TUMORBOARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+        # Cookies are Secure (and HSTS is sent) by default when the service is published over HTTPS.
+        secure_default = "1" if public_url.lower().startswith("https://") else "0"
         app_database_url = env.get("TUMORBOARD_APP_DATABASE_URL") or None
         return cls(
             database_url=app_database_url or env.get("DATABASE_URL") or None,
@@ -70,7 +76,8 @@ class Settings:
             data_dir=Path(env.get("TUMORBOARD_DATA_DIR") or cls().data_dir),
             token_ttl_hours=int(env.get("TUMORBOARD_TOKEN_TTL_HOURS", "12")),
             session_idle_minutes=int(env.get("TUMORBOARD_SESSION_IDLE_MINUTES", "30")),
-            secure_cookies=env.get("TUMORBOARD_SECURE_COOKIES", "0") == "1",
+            session_max_hours=int(env.get("TUMORBOARD_SESSION_MAX_HOURS", "12")),
+            secure_cookies=(env.get("TUMORBOARD_SECURE_COOKIES") or secure_default) == "1",
             db_pool_min=int(env.get("TUMORBOARD_DB_POOL_MIN", "2")),
             db_pool_max=int(env.get("TUMORBOARD_DB_POOL_MAX", "10")),
             log_level=env.get("TUMORBOARD_LOG_LEVEL", "INFO"),
@@ -78,13 +85,14 @@ class Settings:
             trust_proxy_headers=env.get("TUMORBOARD_TRUST_PROXY_HEADERS", "0") == "1",
             secret_key=env.get("TUMORBOARD_SECRET_KEY") or None,
             time_zone=env.get("TUMORBOARD_TIME_ZONE") or "UTC",
-            public_url=(env.get("TUMORBOARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            public_url=public_url,
             smtp_host=env.get("TUMORBOARD_SMTP_HOST") or None,
             smtp_port=int(env.get("TUMORBOARD_SMTP_PORT", "587")),
             smtp_from=env.get("TUMORBOARD_SMTP_FROM") or "tumorboard@localhost",
             smtp_username=env.get("TUMORBOARD_SMTP_USERNAME") or None,
             smtp_password=env.get("TUMORBOARD_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("TUMORBOARD_SMTP_STARTTLS", "1") == "1",
+            smtp_ca_file=env.get("TUMORBOARD_SMTP_CA_FILE") or None,
             oidc_issuer=env.get("TUMORBOARD_OIDC_ISSUER") or None,
             oidc_client_id=env.get("TUMORBOARD_OIDC_CLIENT_ID") or None,
             oidc_client_secret=env.get("TUMORBOARD_OIDC_CLIENT_SECRET") or None,

@@ -12,13 +12,14 @@ from tumorboard.errors import DomainError
 
 T = TypeVar("T")
 
-_NO_NUL = r"^[^\x00]*$"
+# Patterns end in \Z, not $: msgspec searches with `re`, where $ also matches before a final "\n".
+_NO_NUL = r"^[^\x00]*\Z"
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=_NO_NUL)]
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=200, pattern=r"^[^\s@\x00]+@[^\s@\x00]+\.[^\s@\x00]+\Z")
 ]
-Password = Annotated[str, msgspec.Meta(min_length=12, max_length=200, pattern=_NO_NUL)]
+Password = Annotated[str, msgspec.Meta(min_length=12, max_length=128, pattern=_NO_NUL)]
 
 JSON_MEDIA_TYPE = "application/json"
 NUL_MESSAGE = "must not contain NUL characters"
@@ -41,6 +42,15 @@ class InvalidBody(DomainError):
         names = ", ".join(error.key for error in errors)
         super().__init__(f"Invalid request body: {names}" if names else "Invalid request body")
         self.errors = errors
+
+
+class InvalidQuery(InvalidBody):
+    """Query parameters that are not valid for their endpoint; lists each bad one."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors)
+        names = ", ".join(error.key for error in errors)
+        self.detail = f"Invalid query parameters: {names}"
 
 
 class UnsupportedMediaType(DomainError):
@@ -77,6 +87,16 @@ def decode_json(body: bytes, content_type: str | None, into: type[T]) -> T:
         return value
     raw = msgspec.json.decode(body)
     raise InvalidBody(collect_errors(raw, into))
+
+
+def decode_query(raw: dict[str, str], into: type[T]) -> T:
+    """Query parameters (by name, as sent) decoded strictly into a struct; InvalidQuery names every
+    bad or missing one without repeating what was sent."""
+    try:
+        return msgspec.convert(raw, type=into, strict=True)
+    except msgspec.ValidationError:
+        errors = collect_errors(raw, into)
+        raise InvalidQuery([FieldError(error.key, error.message, "query") for error in errors]) from None
 
 
 def nul_errors(value: Any, key: str) -> list[FieldError]:
@@ -173,8 +193,8 @@ _DESCRIPTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Expected `str` of length <= (?P<n>\d+)"), "must be at most {n} characters"),
     (re.compile(r"^Expected `array` of length >= (?P<n>\d+)"), "must have at least {n} item(s)"),
     (re.compile(r"^Expected `array` of length <= (?P<n>\d+)"), "must have at most {n} items"),
-    # msgspec prints the pattern's backslashes doubled: '^[^\\x00]*$'.
-    (re.compile(r"^Expected `str` matching regex '\^\[\^\\+x00\]\*\$'"), NUL_MESSAGE),
+    # msgspec prints the pattern's backslashes doubled: '^[^\\x00]*\\Z'.
+    (re.compile(r"^Expected `str` matching regex '\^\[\^\\+x00\]\*\\+Z'"), NUL_MESSAGE),
     (re.compile(r"^Expected `str` matching regex"), "is not in the expected format"),
     (re.compile(r"^Expected `int` >= (?P<n>-?\d+)"), "must be at least {n}"),
     (re.compile(r"^Expected `int` <= (?P<n>-?\d+)"), "must be at most {n}"),

@@ -1,24 +1,33 @@
-"""Request plumbing shared by the API and the pages: the per-request transaction,
-the caller, strict bodies, error responses and security headers."""
+"""Request plumbing shared by the API and the pages: where a request comes from (for the audit
+trail), the per-request transaction, the caller, strict bodies, error responses and security headers."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import AsyncGenerator
 from datetime import timedelta
 from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tumorboard import audit
-from tumorboard.auth.schemas import User
+from tumorboard.auth import throttle
+from tumorboard.auth.schemas import Credential, User
 from tumorboard.auth.service import API, SESSION, resolve_token
-from tumorboard.errors import DomainError, InvalidInput, NotAuthenticated, NotReady
+from tumorboard.errors import (
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    ServiceUnavailable,
+)
 from tumorboard.settings import Settings
 from tumorboard.validation import InvalidBody, decode_json
 
@@ -26,6 +35,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SESSION_COOKIE = "tumorboard_session"
+# Over HTTPS the cookie takes the __Host- prefix: browsers then accept it only Secure, for Path=/
+# and without a Domain, so no sibling site (another subdomain) can set or overwrite it.
+SECURE_SESSION_COOKIE = "__Host-tumorboard_session"
 READ_METHODS = frozenset({"GET", "HEAD"})
 API_PREFIX = "/api/"
 CONTENT_SECURITY_POLICY = (
@@ -38,6 +50,77 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+NO_STORE = (b"cache-control", b"no-store")
+# Refusals recorded in the audit trail even when no service described them.
+AUDITED_STATUSES = frozenset({403, 409})
+# What a user who must change their password may still do (method, path); everything else is 403.
+PASSWORD_CHANGE_ALLOWED = frozenset(
+    {
+        ("POST", "/api/v1/me/password"),
+        ("DELETE", "/api/v1/auth/token"),
+        ("GET", "/account/password"),
+        ("POST", "/account/password"),
+        ("POST", "/logout"),
+    }
+)
+# PostgreSQL could not be reached: the request answers 503 with Retry-After, never 500 or a hang.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    ConnectionError,
+    TimeoutError,
+)
+ACQUIRE_TIMEOUT_SECONDS = 5.0
+DATABASE_DOWN_MESSAGE = "The database is unavailable; try again shortly"
+
+
+def served_format(path: str, accept: str) -> str:
+    """The representation a request is served in, as the audit trail records it."""
+    if path.endswith(".pdf"):
+        return "pdf"
+    if path.endswith(".fhir.json"):
+        return "fhir"
+    if path.endswith(".ics"):
+        return "ics"
+    if "/attachments/" in path:  # a document's file (API download, page download or inline view)
+        return "attachment"
+    if path.endswith(".html") or not path.startswith(API_PREFIX):
+        return "html"
+    if "text/csv" in accept:
+        return "csv"
+    return "json"
+
+
+def request_context(scope: Scope) -> audit.RequestContext:
+    """Where a request comes from and what it asks for. The client address is the socket peer's,
+    or the forwarded one when uvicorn trusts the proxy that sent it (TUMORBOARD_TRUST_PROXY_HEADERS
+    with FORWARDED_ALLOW_IPS)."""
+    headers = {name: value for name, value in scope.get("headers", []) if name in (b"user-agent", b"accept")}
+    client = scope.get("client")
+    handler = scope.get("route_handler")
+    operation_id = getattr(handler, "operation_id", None)
+    route = operation_id if isinstance(operation_id, str) else getattr(handler, "handler_name", "")
+    params: list[object] = list(scope.get("path_params", {}).values())
+    path_ids = [value for value in params if isinstance(value, UUID)]
+    return audit.RequestContext(
+        source_address=client[0] if client else None,
+        user_agent=headers.get(b"user-agent", b"").decode("latin-1")[: audit.MAX_USER_AGENT] or None,
+        format=served_format(scope["path"], headers.get(b"accept", b"").decode("latin-1")),
+        route=route,
+        path_subject_id=path_ids[0] if path_ids else None,
+    )
+
+
+def audit_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Note where each request comes from before any handler runs, for every audit event it writes."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            audit.begin_request(request_context(scope))
+        await app(scope, receive, send)
+
+    return middleware
 
 
 async def provide_transaction(
@@ -49,7 +132,11 @@ async def provide_transaction(
     committed on its own. A refusal is written to the audit trail after the rollback, so it survives it.
     """
     pool: asyncpg.Pool = state.pool
-    async with pool.acquire() as conn:
+    try:
+        conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
+    except DATABASE_DOWN:
+        raise ServiceUnavailable(DATABASE_DOWN_MESSAGE) from None
+    try:
         transaction = None if request.method in READ_METHODS else conn.transaction()
         if transaction is not None:
             await transaction.start()
@@ -58,45 +145,84 @@ async def provide_transaction(
         except DomainError as refused:
             if transaction is not None:
                 await transaction.rollback()
-            if refused.audit:
-                await audit.record_refusal(conn, getattr(request.state, "user_id", None), refused.audit)
+            await record_refusal(conn, getattr(request.state, "user_id", None), refused)
             raise
         except BaseException:
-            if transaction is not None:
-                await transaction.rollback()
+            if transaction is not None and not conn.is_closed():
+                with contextlib.suppress(*DATABASE_DOWN):
+                    await transaction.rollback()
             raise
         else:
             if transaction is not None:
                 await transaction.commit()
+    finally:
+        await pool.release(conn)
 
 
-async def provide_user(request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State) -> User:
-    """The caller, from a bearer token or the page session cookie; 401 otherwise."""
-    settings: Settings = state.settings
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token:
-        user = await resolve_token(conn, token.strip(), API)
-    elif cookie := request.cookies.get(SESSION_COOKIE):
-        if request.method not in READ_METHODS and request.scope["path"].startswith(API_PREFIX):
-            # The API has no CSRF token: a browser session may only read through it (the documents),
-            # since a page on another site can send requests with the cookie but never read the answer.
-            raise NotAuthenticated("Changes through the API need Authorization: Bearer <token>")
-        user = await resolve_token(conn, cookie, SESSION, timedelta(minutes=settings.session_idle_minutes))
-    else:
-        raise NotAuthenticated("Sign in first: send Authorization: Bearer <token>")
-    request.state.user_id = user.id
-    return user
+async def record_refusal(conn: asyncpg.Connection, actor_id: UUID | None, refused: DomainError) -> None:
+    """What a refusal leaves behind once its transaction rolled back: its audit row (described by
+    the service, or the handler and record for a 403 or 409 no service described), and a wrong
+    password's count toward sign-in throttling."""
+    if refused.audit:
+        await audit.record_refusal(conn, actor_id, refused.audit, refused.status_code)
+    elif refused.status_code in AUDITED_STATUSES:
+        await audit.record_request_refusal(conn, refused.status_code)
+    if isinstance(refused, NotAuthenticated) and refused.failed:
+        await throttle.count_failure(conn, refused.failed.account)
 
 
-async def provide_page_user(
+def presented_token(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
+    """The (kind, secret) the request authenticates with: a bearer token, else the session cookie."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return API, token.strip()
+    if cookie := session_from(request):
+        return SESSION, cookie
+    return None
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """The session cookie's name: with the __Host- prefix whenever cookies are Secure."""
+    return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
+
+
+def session_from(request: Request[Any, Any, Any]) -> str | None:
+    """The session secret the browser sent, if any."""
+    return request.cookies.get(session_cookie_name(request.app.state.settings))
+
+
+async def provide_credential(
     request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
-) -> User | None:
-    """The signed-in user of a page, or None (the page then redirects to the sign-in form)."""
-    try:
-        return await provide_user(request, conn, state)
-    except NotAuthenticated:
-        return None
+) -> Credential:
+    """The caller's token or session, from a bearer token or the page session cookie; 401 otherwise.
+    While the caller must change their password, anything but changing it and signing out is 403."""
+    settings: Settings = state.settings
+    presented = presented_token(request)
+    if presented is None:
+        raise NotAuthenticated("Sign in first: send Authorization: Bearer <token>")
+    kind, token = presented
+    path = request.scope["path"]
+    if kind == SESSION and request.method not in READ_METHODS and path.startswith(API_PREFIX):
+        # The API has no CSRF token: a browser session may only read through it (the documents),
+        # since a page on another site can send requests with the cookie but never read the answer.
+        raise NotAuthenticated("Changes through the API need Authorization: Bearer <token>")
+    idle = timedelta(minutes=settings.session_idle_minutes) if kind == SESSION else None
+    credential = await resolve_token(conn, token, kind, idle)
+    request.state.user_id = credential.user.id
+    context = audit.current_request()
+    context.user_id, context.credential_id = credential.user.id, credential.id
+    if credential.user.password_change_required and (
+        (request.method, request.scope["path"]) not in PASSWORD_CHANGE_ALLOWED
+    ):
+        raise PasswordChangeRequired(
+            "Change your password first (POST /api/v1/me/password); until then you may only sign out"
+        )
+    return credential
+
+
+async def provide_user(credential: Credential) -> User:
+    """The caller (see provide_credential)."""
+    return credential.user
 
 
 async def read_json(request: Request[Any, Any, Any], into: type[T]) -> T:
@@ -114,9 +240,15 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         body["extra"] = [{"key": exc.field, "message": exc.message, "source": "body"}]
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, NotReady):
-        headers["Retry-After"] = "2"
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return Response(body, status_code=exc.status_code, headers=headers)
+
+
+def database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """PostgreSQL went away during the request: 503 with Retry-After (never a 500)."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return domain_error_handler(request, ServiceUnavailable(DATABASE_DOWN_MESSAGE))
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -148,9 +280,15 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """Give every response its security headers, errors included: an app-level `before_send` hook
-    wraps the outermost send, so even routing errors (404, 405) pass through it."""
+    wraps the outermost send, so even routing errors (404, 405) pass through it. Every API response
+    is `Cache-Control: no-store`; HSTS whenever the cookies are Secure (the site is served over HTTPS)."""
     if message["type"] == "http.response.start":
         headers = list(message.get("headers", []))
+        if scope["path"].startswith(API_PREFIX):
+            headers = [header for header in headers if header[0].lower() != NO_STORE[0]]
+            headers.append(NO_STORE)
         present = {name.lower() for name, _ in headers}
         headers.extend(header for header in SECURITY_HEADERS if header[0] not in present)
+        if scope["app"].state.settings.secure_cookies:
+            headers.append(HSTS)
         message["headers"] = headers

@@ -89,10 +89,11 @@ async def send_referrer_letter(ctx: dict[str, Any], outbox_id: int, care_plan_id
 
 
 async def clean_up(ctx: dict[str, Any]) -> None:
-    """Housekeeping: drop expired tokens and outbox rows finished more than a week ago."""
+    """Housekeeping: drop expired tokens, old sign-in failures, and outbox rows done over a week ago."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await queries.auth.delete_expired_tokens(conn)
+        await queries.auth.delete_old_sign_in_failures(conn)
         await queries.outbox.delete_old_outbox_jobs(conn, keep_days=7)
 
 

@@ -16,7 +16,7 @@ from tumorboard.validation import Name, safe_message
 MinutesPerCase = Annotated[int, msgspec.Meta(ge=1, le=240)]
 AgendaLockHours = Annotated[int, msgspec.Meta(ge=0, le=336)]
 MaxAgeDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
-TimeZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+TimeZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+\Z")]
 
 _UNKNOWN_TIME_ZONE = safe_message("time_zone is not a known IANA time zone (e.g. Europe/Berlin)")
 _CHECKLIST_ERRORS = {

@@ -97,7 +97,7 @@ class CarePlanController(Controller):
         self, conn: asyncpg.Connection, user: User, case_id: UUID, document: str
     ) -> Response[Any]:
         """One version: `{version}` as JSON, `{version}.html`, `{version}.pdf` or `{version}.fhir.json`."""
-        match = _VERSION_DOCUMENT.match(document)
+        match = _VERSION_DOCUMENT.fullmatch(document)
         if match is None:
             raise NotFound("No such care plan document")
         version = int(match["version"])

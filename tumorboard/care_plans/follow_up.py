@@ -7,7 +7,8 @@ period, which signed plans have no follow-up yet and how often plans were not im
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -24,10 +25,13 @@ from tumorboard.care_plans.schemas import (
     Implementation,
     MissingFollowUp,
 )
+from tumorboard.cases.policy import CaseFacts, can_record_follow_up
+from tumorboard.cases.schemas import Case
 from tumorboard.cases.service import get_case, load_case
 from tumorboard.db import fetch_all, queries
 from tumorboard.enums import Role
-from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.errors import InvalidInput, NotFound
+from tumorboard.policy import enforce
 
 
 async def record_follow_up(
@@ -35,16 +39,10 @@ async def record_follow_up(
 ) -> FollowUp:
     """The case's presenter records (or corrects) how far the newest signed plan was implemented."""
     case = await load_case(conn, case_id)
-    if case.presenter_id != user.id:
-        raise AccessDenied(
-            "Only the case's presenter may record whether its care plan was implemented",
-            action="record_follow_up",
-            subject_type="case",
-            subject_id=case_id,
-        )
     final = await queries.care_plans.get_latest_final_care_plan(conn, case_id=case_id)
-    if final is None:
-        raise Conflict("The care plan is not signed yet; follow-up is recorded after signing")
+    verdict = can_record_follow_up(user, CaseFacts.of(case), signed=final is not None)
+    enforce(verdict, action="record_follow_up", subject_type="case", subject_id=case_id)
+    assert final is not None
     await queries.care_plans.upsert_care_plan_follow_up(
         conn,
         care_plan_id=final["id"],
@@ -67,6 +65,29 @@ async def get_follow_up(conn: asyncpg.Connection, user: User, case_id: UUID) -> 
     if row is None:
         raise NotFound("No follow-up has been recorded for the signed care plan")
     return msgspec.convert(dict(row), FollowUp)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpState:
+    """Where a case's follow-up stands: its newest signed version, if any, and what was recorded for it."""
+
+    case: Case
+    signed_version: int | None
+    signed_at: datetime | None
+    follow_up: FollowUp | None
+
+
+async def follow_up_state(conn: asyncpg.Connection, user: User, case_id: UUID) -> FollowUpState:
+    """The newest signed version of a case's plan and its follow-up, for those who may see the case."""
+    case = await get_case(conn, user, case_id, action="read_follow_up")
+    final = await queries.care_plans.get_latest_final_care_plan(conn, case_id=case_id)
+    row = await queries.care_plans.get_care_plan_follow_up(conn, care_plan_id=final["id"]) if final else None
+    return FollowUpState(
+        case=case,
+        signed_version=final["version"] if final else None,
+        signed_at=final["signed_at"] if final else None,
+        follow_up=msgspec.convert(dict(row), FollowUp) if row else None,
+    )
 
 
 async def follow_up_report(

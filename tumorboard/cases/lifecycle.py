@@ -4,7 +4,7 @@ A single case changes through `next_status`, which refuses an event its status d
 set-based statements (a cancelled meeting sends its cases back, an assignment pass places hundreds)
 take their `from_statuses` and `to_status` parameters from `event_sources` and `event_target`, so no
 SQL file names a status on its own. The database holds the same rule: a trigger refuses any status
-change whose (old, new) pair is not in `case_status_transition` (migration 0006), a table that
+change whose (old, new) pair is not in `case_status_transition` (migration 0007), a table that
 `tests/test_lifecycle.py` proves equal to `allowed_pairs()`.
 """
 

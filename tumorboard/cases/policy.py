@@ -112,3 +112,12 @@ def can_amend(user: User, case: CaseFacts, role: str | None) -> Verdict:
     if not allows(case.status, CaseEvent.AMEND):
         return conflict("Only a signed care plan can be amended; the current draft can still change")
     return ALLOWED
+
+
+def can_record_follow_up(user: User, case: CaseFacts, signed: bool) -> Verdict:
+    """Record whether the signed care plan was implemented: the case's presenter, once a version is signed."""
+    if case.presenter_id != user.id:
+        return forbidden("Only the case's presenter may record whether its care plan was implemented")
+    if not signed:
+        return conflict("The care plan is not signed yet; follow-up is recorded after signing")
+    return ALLOWED

@@ -172,6 +172,8 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     comorbidities: list[Comorbidity] = []
     treatment_started: bool | None = None
     referrer: Referrer | None = None
+    # Coordinators only: the MRN is recorded with other patient details than this case's.
+    patient_mismatch: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class CaseClinical(msgspec.Struct, kw_only=True, frozen=True):

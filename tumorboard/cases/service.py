@@ -30,6 +30,8 @@ def case_from_row(row: Record) -> Case:
     """A case struct from a get_case or list_cases row (with its preparation when the row has it)."""
     fields = dict(row)
     fields["patient"] = {name: fields.pop(name) for name in _PATIENT_FIELDS}
+    if fields.get("patient_mismatch") is None:  # shown to coordinators only
+        fields.pop("patient_mismatch", None)
     required = fields.pop("required_disciplines", None)
     recommended = fields.pop("recommended_disciplines", None) or []
     if required is not None and fields["status"] in UNDER_DISCUSSION:
@@ -77,10 +79,9 @@ async def submit_case(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         job=outbox.ASSIGN_CASE,
+        **audit.context_columns(),
         request_id=current_request_id(),
     )
-    if not row["same_patient"]:
-        raise Conflict("A patient with this MRN is already recorded with different details")
     if row["id"] is None:  # this Idempotency-Key made a case already: a retry
         return await _replay(conn, user, idempotency_key, fingerprint)
     return _new_case(row, user.id, data)
@@ -140,7 +141,12 @@ async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
 async def get_case(conn: asyncpg.Connection, user: User, case_id: UUID, *, action: str = "read") -> Case:
     """A case for a caller allowed to see it; the read is audited."""
     row = await queries.cases.read_case_for_caller(
-        conn, id=case_id, user_id=user.id, sees_all=user.has_role(Role.COORDINATOR), action=action
+        conn,
+        id=case_id,
+        user_id=user.id,
+        sees_all=user.has_role(Role.COORDINATOR),
+        action=action,
+        **audit.context_columns(),
     )
     if row is None:
         raise NotFound("No such case")

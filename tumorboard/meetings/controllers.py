@@ -28,6 +28,7 @@ from tumorboard.meetings.schemas import (
     SeriesCreate,
 )
 from tumorboard.pagination import DEFAULT_LIMIT
+from tumorboard.settings import current_settings
 from tumorboard.web import read_json
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -79,8 +80,8 @@ class MeetingController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=200)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, Parameter(max_length=500)] = None,
     ) -> MeetingPage:
-        """Meetings by start time."""
-        return await service.list_meetings(conn, board_id, starts_from, starts_to, limit, cursor)
+        """The meetings the caller may see, by start time."""
+        return await service.list_meetings(conn, user, board_id, starts_from, starts_to, limit, cursor)
 
     @post("/{meeting_id:uuid}/cancel", operation_id="CancelMeeting", status_code=200)
     async def cancel_meeting(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
@@ -147,7 +148,7 @@ class BoardSeriesController(Controller):
     @get(operation_id="ListBoardSeries")
     async def list_series(self, conn: asyncpg.Connection, user: User, board_id: UUID) -> list[Series]:
         """A board's series with their upcoming occurrences."""
-        return await series.list_board_series(conn, board_id)
+        return await series.list_board_series(conn, user, board_id)
 
 
 class SeriesController(Controller):
@@ -158,8 +159,9 @@ class SeriesController(Controller):
 
     @get("/{series_id:uuid}", operation_id="GetSeries")
     async def get_series(self, conn: asyncpg.Connection, user: User, series_id: UUID) -> Series:
-        """A series with its participants and upcoming occurrences."""
-        return await series.load_series(conn, series_id)
+        """A series with its upcoming occurrences (participants and video links for coordinators and
+        its participants)."""
+        return await series.get_series(conn, user, series_id)
 
     @put("/{series_id:uuid}/participants", operation_id="ReplaceSeriesParticipants")
     async def replace_participants(
@@ -207,7 +209,8 @@ class CalendarFeedController(Controller):
     ) -> CalendarFeed:
         """A new secret feed URL of the meetings the caller takes part in (replaces the old one)."""
         token, created_at = await calendar.issue_feed(conn, user)
-        base = str(request.base_url).rstrip("/")
+        # From the configured public URL, never the request's Host header (which a client chooses).
+        base = current_settings().public_url
         return CalendarFeed(url=f"{base}/api/v1/calendar/{token}.ics", created_at=created_at)
 
     @delete(operation_id="RevokeCalendarFeed", status_code=204)

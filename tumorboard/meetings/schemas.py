@@ -15,7 +15,7 @@ from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, MeetingStatus,
 from tumorboard.validation import InvalidBody, Name, safe_message
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
-_URL = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https://[^\s\x00]+$")]
+_URL = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https://[^\s\x00]+\Z")]
 Duration = Annotated[int, msgspec.Meta(ge=5, le=1440)]
 Capacity = Annotated[int, msgspec.Meta(ge=1, le=200)]
 _DEADLINE_AFTER_START = safe_message("submission_deadline must not be after starts_at")
@@ -195,9 +195,9 @@ class Agenda(msgspec.Struct, kw_only=True, frozen=True):
 # Series
 
 # A wall-clock time such as 07:30 (seconds optional).
-LocalTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
+LocalTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?\Z")]
 RecurrenceRule = Annotated[
-    str, msgspec.Meta(min_length=6, max_length=500, pattern=r"^(RRULE:)?[A-Z0-9=;,+\-]+$")
+    str, msgspec.Meta(min_length=6, max_length=500, pattern=r"^(RRULE:)?[A-Z0-9=;,+\-]+\Z")
 ]
 
 

@@ -23,6 +23,7 @@ from tumorboard.auth.schemas import User
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, Role
 from tumorboard.errors import Conflict, InvalidInput, NotFound
+from tumorboard.meetings import recurrence as recurrence_bounds
 from tumorboard.meetings.schemas import MeetingSummary, ParticipantIn, ParticipantsPut, Series, SeriesCreate
 from tumorboard.meetings.service import cancel_locked_meeting, check_participants, set_participants
 
@@ -30,6 +31,11 @@ ALLOWED_FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 # The start time is given on its own; these would add several meetings a day.
 FORBIDDEN_PARTS = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART"})
 LISTED_OCCURRENCES = 100
+# Bounds that keep expanding a rule cheap (well under 100 ms on the event loop): occurrences are
+# generated from at most a year back, and a rule must produce a meeting within a year.
+STARTS_ON_PAST = timedelta(days=366)
+STARTS_ON_FUTURE = timedelta(days=731)
+FIRST_MEETING_WITHIN = timedelta(days=366)
 
 
 def parse_rule(text: str, starts_on: date, start_time: time, time_zone: str) -> rrule:
@@ -40,6 +46,10 @@ def parse_rule(text: str, starts_on: date, start_time: time, time_zone: str) -> 
         raise InvalidInput("recurrence_rule", "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY")
     if forbidden := sorted(FORBIDDEN_PARTS & parts.keys()):
         raise InvalidInput("recurrence_rule", f"must not contain {', '.join(forbidden)}: use start_time")
+    today = datetime.now(UTC).date()
+    if not today - STARTS_ON_PAST <= starts_on <= today + STARTS_ON_FUTURE:
+        raise InvalidInput("starts_on", "must be within a year before today and two years after")
+    recurrence_bounds.check_bounds(parts, starts_on)
     start = datetime.combine(starts_on, start_time, ZoneInfo(time_zone))
     try:
         recurrence = rrulestr(body, dtstart=start)
@@ -49,8 +59,10 @@ def parse_rule(text: str, starts_on: date, start_time: time, time_zone: str) -> 
                 "recurrence_rule", "UNTIL must be a UTC date-time such as 20271231T235959Z"
             ) from None
         raise InvalidInput("recurrence_rule", "is not a valid RFC 5545 recurrence rule") from None
-    if not isinstance(recurrence, rrule) or recurrence.after(start, inc=True) is None:
-        raise InvalidInput("recurrence_rule", "produces no meeting")
+    # check_bounds guarantees a match within 28 years, so this search ends quickly either way.
+    first = recurrence.after(start, inc=True) if isinstance(recurrence, rrule) else None
+    if first is None or first > start + FIRST_MEETING_WITHIN:
+        raise InvalidInput("recurrence_rule", "produces no meeting within a year of starts_on")
     return recurrence
 
 
@@ -170,14 +182,28 @@ async def end_series(conn: asyncpg.Connection, user: User, series_id: UUID) -> S
     return await load_series(conn, series_id)
 
 
-async def list_board_series(conn: asyncpg.Connection, board_id: UUID) -> list[Series]:
-    """A board's series with their upcoming occurrences."""
+async def list_board_series(conn: asyncpg.Connection, user: User, board_id: UUID) -> list[Series]:
+    """A board's series with their upcoming occurrences, as the caller may see them."""
     if await queries.boards.get_board(conn, id=board_id) is None:
         raise NotFound("No such board")
     return [
-        await load_series(conn, row["id"])
+        shown_to(user, await load_series(conn, row["id"]))
         for row in await fetch_all(queries.meetings.list_board_series(conn, board_id=board_id))
     ]
+
+
+async def get_series(conn: asyncpg.Connection, user: User, series_id: UUID) -> Series:
+    """A series with its upcoming occurrences, as the caller may see it."""
+    return shown_to(user, await load_series(conn, series_id))
+
+
+def shown_to(user: User, series: Series) -> Series:
+    """A series as the caller may see it: its participants and video links only for coordinators
+    and its own participants."""
+    if user.has_role(Role.COORDINATOR) or any(p.user_id == user.id for p in series.participants):
+        return series
+    occurrences = [msgspec.structs.replace(o, video_url=None) for o in series.occurrences]
+    return msgspec.structs.replace(series, participants=[], video_url=None, occurrences=occurrences)
 
 
 async def load_series(conn: asyncpg.Connection, series_id: UUID) -> Series:

@@ -149,17 +149,22 @@ async def get_meeting(conn: asyncpg.Connection, user: User, meeting_id: UUID) ->
 
 async def list_meetings(
     conn: asyncpg.Connection,
+    user: User,
     board_id: UUID | None,
     starts_from: datetime | None,
     starts_to: datetime | None,
     limit: int,
     cursor: str | None,
 ) -> MeetingPage:
-    """Meetings by start time, one page at a time."""
+    """The meetings the caller may see by start time, one page at a time: coordinators all of them,
+    others those they take part in or that hold a case they present; video links only for
+    coordinators and participants."""
     after_starts_at, after_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
     rows = await fetch_all(
         queries.meetings.list_meetings(
             conn,
+            user_id=user.id,
+            sees_all=user.has_role(Role.COORDINATOR),
             board_id=board_id,
             starts_from=starts_from,
             starts_to=starts_to,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 from uuid import UUID
 
@@ -62,12 +63,22 @@ def compose(row: Record, settings: Settings) -> EmailMessage:
     return message
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """TLS for STARTTLS: the system's trusted CAs (or TUMORBOARD_SMTP_CA_FILE), host name checked."""
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def deliver(message: EmailMessage, settings: Settings) -> None:
     """Hand a message to the configured SMTP server (blocking: call it in a thread)."""
     assert settings.smtp_host
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
         if settings.smtp_starttls:
-            smtp.starttls()
+            # Verifies the server's certificate chain and that it names smtp_host (a bare starttls()
+            # would encrypt to whoever answers).
+            smtp.starttls(context=tls_context(settings))
         if settings.smtp_username and settings.smtp_password:
             smtp.login(settings.smtp_username, settings.smtp_password)
         smtp.send_message(message)

@@ -1,5 +1,5 @@
-"""Server-rendered pages over the same services as the API: one router with HTML error pages, a
-session-cookie user, and the static assets (stylesheet, htmx)."""
+"""Server-rendered pages over the same services as the API: one router with HTML error pages (a
+visitor without a session is sent to the sign-in form), and the static assets (stylesheet, htmx)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,28 @@ from pathlib import Path
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
-from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from tumorboard.pages.admin import AdminPages
+from tumorboard.pages.account import AccountPages
+from tumorboard.pages.admin import AdminPages, UserAccountPages
 from tumorboard.pages.attachments import AttachmentPages
+from tumorboard.pages.audit import AuditPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
 from tumorboard.pages.care_plans import CarePlanPages
 from tumorboard.pages.case_form import CaseFormPages
 from tumorboard.pages.cases import CasePages
-from tumorboard.pages.common import EXCEPTION_HANDLERS, provide_signed_in_user
+from tumorboard.pages.common import EXCEPTION_HANDLERS
 from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
+from tumorboard.pages.follow_up import FollowUpPages
 from tumorboard.pages.home import HomePage
 from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.recommendations import RecommendationPages
+from tumorboard.pages.reports import ReportPages
 from tumorboard.pages.security import csrf_config
 from tumorboard.pages.sso import SingleSignOnPages
 
@@ -43,14 +46,18 @@ pages = Router(
         DecisionPages,
         RecommendationPages,
         CarePlanPages,
+        FollowUpPages,
         MeetingPages,
         MeetingRunPages,
         LivePages,
         BoardPages,
+        ReportPages,
         AdminPages,
+        UserAccountPages,
+        AccountPages,
+        AuditPages,
         DeadJobPages,
     ],
-    dependencies={"user": Provide(provide_signed_in_user)},
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -12,22 +13,25 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from tumorboard import audit
-from tumorboard.auth.service import SESSION, authenticate, issue_token, revoke_token
-from tumorboard.errors import NotAuthenticated
+from tumorboard.auth.service import SESSION, revoke_token, sign_in, sign_out
+from tumorboard.errors import NotAuthenticated, TooManyAttempts
 from tumorboard.pages.common import SSO_SIGNED_OUT_PATH, began_at_provider, done, page, safe_next
 from tumorboard.pages.forms import text
 from tumorboard.pages.security import posted_from_this_site
 from tumorboard.settings import Settings
-from tumorboard.web import SESSION_COOKIE
+from tumorboard.web import session_cookie_name, session_from
 
 LOGIN_TEMPLATE = "login.html"
+# Signing out also asks the browser to drop what it cached or stored for this site (cookies stay: the
+# response itself sets the one that carries the confirmation).
+CLEAR_SITE_DATA = '"cache", "storage"'
 MAX_CREDENTIAL = 200
 
 
 def session_cookie(settings: Settings, value: str, max_age: int | None = None) -> Cookie:
     """The session cookie; it lives as long as the browser session, the server enforces idle expiry."""
     return Cookie(
-        key=SESSION_COOKIE,
+        key=session_cookie_name(settings),
         value=value,
         max_age=max_age,
         httponly=True,
@@ -35,6 +39,13 @@ def session_cookie(settings: Settings, value: str, max_age: int | None = None) -
         secure=settings.secure_cookies,
         path="/",
     )
+
+
+def _refusal_message(refused: NotAuthenticated | TooManyAttempts) -> str:
+    if isinstance(refused, TooManyAttempts):
+        minutes = math.ceil((refused.retry_after or 60) / 60)
+        return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    return "Invalid email or password."
 
 
 class SignInPages(Controller):
@@ -60,34 +71,44 @@ class SignInPages(Controller):
         form = await request.form()
         email, next_page = text(form, "email")[:MAX_CREDENTIAL], safe_next(text(form, "next"))
         if not posted_from_this_site(request):
+            await audit.record_request_refusal(conn, 403)
             error = "Sign in from this site's own sign-in page."
             return page(request, LOGIN_TEMPLATE, status_code=403, error=error, email="", next_page="/")
-        password = form.get("password", "")
-        try:
-            user_id = await authenticate(conn, email, str(password)[:MAX_CREDENTIAL])
-        except NotAuthenticated as refused:
-            if refused.audit:
-                await audit.record_refusal(conn, None, refused.audit)
-            error = "Invalid email or password."
-            return page(
-                request, LOGIN_TEMPLATE, status_code=401, error=error, email=email, next_page=next_page
-            )
-        if previous := request.cookies.get(SESSION_COOKIE):
-            await revoke_token(conn, previous)  # a sign-in always starts a fresh session
+        password = str(form.get("password", ""))[:MAX_CREDENTIAL]
         idle = timedelta(minutes=settings.session_idle_minutes)
-        token = await issue_token(conn, user_id, SESSION, idle)
-        return Redirect(next_page, status_code=303, cookies=[session_cookie(settings, token.access_token)])
+        try:
+            token = await sign_in(
+                conn, email, password, SESSION, idle, timedelta(hours=settings.session_max_hours)
+            )
+        except (NotAuthenticated, TooManyAttempts) as refused:
+            # Shown, not raised: the failure's count and audit row commit with the request.
+            response = page(
+                request,
+                LOGIN_TEMPLATE,
+                status_code=refused.status_code,
+                error=_refusal_message(refused),
+                email=email,
+                next_page=next_page,
+            )
+            if refused.retry_after is not None:
+                response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+        if previous := session_from(request):
+            await revoke_token(conn, previous)  # a sign-in always starts a fresh session
+        target = "/account/password" if token.password_change_required else next_page
+        return Redirect(target, status_code=303, cookies=[session_cookie(settings, token.access_token)])
 
     @post("/logout", status_code=303)
     async def logout(
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
     ) -> Response[Any]:
         """End the session."""
-        if cookie := request.cookies.get(SESSION_COOKIE):
-            await revoke_token(conn, cookie)
+        if cookie := session_from(request):
+            await sign_out(conn, cookie)
         if began_at_provider(request):  # continue at the identity provider, which signs out there too
             response: Response[Any] = Redirect(SSO_SIGNED_OUT_PATH, status_code=303)
         else:
             response = done(request, "/login", "You have signed out.")
         response.set_cookie(session_cookie(state.settings, "", 0))
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response

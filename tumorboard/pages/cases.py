@@ -116,7 +116,7 @@ class CasePages(Controller):
         may_move = bool(can_move(user, facts))
         move_to = []
         if may_move:
-            coming = await list_meetings(conn, None, datetime.now(UTC), None, MOVE_CHOICES, None)
+            coming = await list_meetings(conn, user, None, datetime.now(UTC), None, MOVE_CHOICES, None)
             move_to = [m for m in coming.items if m.status == "scheduled" and m.id != case.meeting_id]
         decisions = await decisions_of(conn, case_id)
         may_decide = bool(can_decide(user, facts, meeting_facts, role))

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import asyncpg
 from litestar import Request, Response
-from litestar.datastructures import State
+from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -21,11 +21,19 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
-from tumorboard.auth.schemas import User
-from tumorboard.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotReady
+from tumorboard import audit
+from tumorboard.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotReady,
+    PasswordChangeRequired,
+    ServiceUnavailable,
+)
 from tumorboard.pages.flash import FLASH_COOKIE, Kind, clear_flash_cookie, flash_cookie, read_flash
 from tumorboard.validation import InvalidBody
-from tumorboard.web import provide_page_user
+from tumorboard.web import AUDITED_STATUSES, DATABASE_DOWN, request_context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,20 +46,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 # Marks a browser session that began at the identity provider: signing out then continues there.
 SSO_SESSION_COOKIE = "tumorboard_sso"
 SSO_SIGNED_OUT_PATH = "/auth/oidc/signed-out"
-
-
-class SignInRequired(Exception):
-    """No valid session: the visitor is sent to the sign-in form."""
-
-
-async def provide_signed_in_user(
-    request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
-) -> User:
-    """The signed-in user of a page; anyone else goes to the sign-in form."""
-    user = await provide_page_user(request, conn, state)
-    if user is None:
-        raise SignInRequired
-    return user
 
 
 def page(
@@ -90,6 +84,8 @@ async def attempt(conn: asyncpg.Connection, change: Callable[[], Awaitable[T]]) 
         async with conn.transaction():
             return await change()
     except FORM_REFUSALS as refused:
+        if refused.status_code in AUDITED_STATUSES:
+            await audit.record_request_refusal(conn, refused.status_code)
         return refused
 
 
@@ -147,21 +143,58 @@ def sign_in_redirect(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return Redirect(location, status_code=303)
 
 
-def _error_page(request: Request[Any, Any, Any], status_code: int, title: str, message: str) -> Response[Any]:
+def _error_page(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    title: str,
+    message: str,
+    background: BackgroundTask | None = None,
+) -> Response[Any]:
     return Template(
         ERROR_TEMPLATE,
         context={"title": title, "message": message, "status_code": status_code, "flash": None},
         status_code=status_code,
         headers=NO_STORE,
+        background=background,
     )
+
+
+def password_change_redirect(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A user who must change their password is sent to the form that does it."""
+    return Redirect("/account/password", status_code=303)
+
+
+def unavailable_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """PostgreSQL cannot be reached: a 503 page that says to try again shortly."""
+    retry_after = ServiceUnavailable.retry_after
+    response = _error_page(
+        request,
+        503,
+        "Temporarily unavailable",
+        "The service cannot reach its database. Try again in a moment.",
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def domain_error_page(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A domain refusal as a page: denied, not found, or a conflict with its reason."""
     if isinstance(exc, NotAuthenticated):
         return sign_in_redirect(request, exc)
+    if isinstance(exc, ServiceUnavailable):
+        return unavailable_page(request, exc)
     titles = {403: "Not allowed", 404: "Not found", 409: "Not possible right now"}
     return _error_page(request, exc.status_code, titles.get(exc.status_code, "Not possible"), exc.detail)
+
+
+async def _record_csrf_failure(pool: asyncpg.Pool, context: audit.RequestContext) -> None:
+    """Write the audit row of a form refused by the CSRF check (after the answer was sent)."""
+    audit.begin_request(context)
+    try:
+        async with pool.acquire(timeout=5) as conn:
+            await audit.record(conn, None, "csrf_check", "request", outcome="denied", status_code=403)
+    except DATABASE_DOWN:
+        log.warning("could not record a CSRF refusal: the database is unavailable")
 
 
 def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -170,7 +203,8 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
         message = (
             "This form has expired or was sent from another site. Go back, reload the page and try again."
         )
-        return _error_page(request, 403, "Form expired", message)
+        record = BackgroundTask(_record_csrf_failure, request.app.state.pool, request_context(request.scope))
+        return _error_page(request, 403, "Form expired", message, background=record)
     if isinstance(exc, NotFoundException):
         return _error_page(request, 404, "Not found", "There is no such page.")
     if isinstance(exc, MethodNotAllowedException):
@@ -193,7 +227,8 @@ def internal_error_page(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 
 EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
-    SignInRequired: sign_in_redirect,
+    PasswordChangeRequired: password_change_redirect,
+    **dict.fromkeys(DATABASE_DOWN, unavailable_page),
     DomainError: domain_error_page,
     HTTPException: http_error_page,
     ValidationException: http_error_page,  # the app maps it to JSON; the most specific handler wins

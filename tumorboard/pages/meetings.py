@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from tumorboard.auth.access import participant_role, require_role
-from tumorboard.auth.schemas import User
+from tumorboard.auth.schemas import Credential, User
 from tumorboard.auth.service import list_users
 from tumorboard.boards.service import list_boards
 from tumorboard.cases.policy import DEFER, CaseFacts, can_decide
@@ -164,15 +164,22 @@ class MeetingPages(Controller):
 
     @get("/meetings/{meeting_id:uuid}")
     async def show(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self,
+        request: Request[Any, Any, Any],
+        conn: asyncpg.Connection,
+        user: User,
+        credential: Credential,
+        meeting_id: UUID,
     ) -> Template:
-        """The meeting with its agenda; the agenda follows recommendations live while the page is open."""
+        """The meeting with its agenda; the agenda follows recommendations live while the page is open,
+        and the page clears itself when the session ends (at the latest at its absolute end)."""
         meeting = await service.get_meeting(conn, user, meeting_id)
         return page(
             request,
             "pages/meeting.html",
             user=user,
             fingerprint=await work.live_agenda_fingerprint(conn, meeting_id),
+            session_ends_in=max(0, int((credential.ends_at - datetime.now(UTC)).total_seconds())),
             **await agenda_context(conn, user, meeting),
         )
 

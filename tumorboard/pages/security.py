@@ -2,7 +2,7 @@
 
 Every page form carries Litestar's signed double-submit token (`_csrf_token`, checked against an
 HttpOnly cookie). The JSON API is excluded: it changes state only for bearer tokens, which a
-browser never sends on its own (see `tumorboard.web.provide_user`). The sign-in form is excluded
+browser never sends on its own (see `tumorboard.web.provide_credential`). The sign-in form is excluded
 too, so scripts and the contract's plain `email`/`password` post keep working; a sign-in posted from
 another site is refused by its Sec-Fetch-Site or Origin header instead.
 """

@@ -32,7 +32,7 @@ from tumorboard.errors import AuditNote, NotAuthenticated
 from tumorboard.pages.auth import session_cookie
 from tumorboard.pages.common import SSO_SESSION_COOKIE, done, page, safe_next
 from tumorboard.settings import Settings
-from tumorboard.web import SESSION_COOKIE
+from tumorboard.web import session_from
 
 LOGIN_STATE_COOKIE = "tumorboard_oidc"
 _LOGIN_SECONDS = 600
@@ -114,10 +114,14 @@ class SingleSignOnPages(Controller):
             )
             return _back_to_login(request, message + ".", forget)
         async with conn.transaction():
-            if previous := request.cookies.get(SESSION_COOKIE):
+            if previous := session_from(request):
                 await revoke_token(conn, previous)  # a sign-in always starts a fresh session
             token = await issue_token(
-                conn, user_id, SESSION, timedelta(minutes=settings.session_idle_minutes)
+                conn,
+                user_id,
+                SESSION,
+                timedelta(minutes=settings.session_idle_minutes),
+                timedelta(hours=settings.session_max_hours),
             )
         cookies = [
             forget,

@@ -12,7 +12,7 @@ from tumorboard.enums import Discipline, Intent, Modality
 from tumorboard.validation import Name, Text
 
 Modalities = Annotated[list[Modality], msgspec.Meta(min_length=1, max_length=10)]
-NctNumber = Annotated[str, msgspec.Meta(pattern=r"^NCT\d{8}$")]
+NctNumber = Annotated[str, msgspec.Meta(pattern=r"^NCT\d{8}\Z")]
 
 
 class Guideline(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -2,17 +2,25 @@
 -- Create a user; the email is stored lower-case.
 INSERT INTO app_user (email, full_name, password_hash, roles, discipline)
 VALUES (:email, :full_name, :password_hash, :roles, :discipline)
-RETURNING id, email, full_name, roles, discipline, created_at;
+RETURNING id, email, full_name, roles, discipline, created_at, is_active AS active, password_change_required;
 
 -- name: get_user^
 -- One user by id.
-SELECT id, email, full_name, roles, discipline, created_at
+SELECT id, email, full_name, roles, discipline, created_at, is_active AS active, password_change_required
 FROM app_user
 WHERE id = :id;
 
+-- name: lock_user^
+-- One user by id, locked before changing their account.
+SELECT id, email, full_name, roles, discipline, created_at, is_active AS active, password_change_required,
+       password_hash
+FROM app_user
+WHERE id = :id
+FOR UPDATE;
+
 -- name: get_login^
 -- The password hash of an active user, for signing in.
-SELECT id, password_hash
+SELECT id, password_hash, password_change_required
 FROM app_user
 WHERE email = :email AND is_active;
 
@@ -20,35 +28,30 @@ WHERE email = :email AND is_active;
 -- Store a re-hashed password after the hash parameters changed.
 UPDATE app_user SET password_hash = :password_hash WHERE id = :id;
 
+-- name: set_password!
+-- A new password; `required_change` forces the user to change it at next sign-in (an admin's reset).
+UPDATE app_user
+SET password_hash = :password_hash, password_change_required = :required_change, password_changed_at = now()
+WHERE id = :id;
+
+-- name: update_user<!
+-- An admin's change of name, roles, discipline or active flag (NULL leaves a field as it is).
+UPDATE app_user
+SET full_name = coalesce(:full_name, full_name),
+    roles = coalesce(:roles, roles),
+    discipline = CASE WHEN :clear_discipline THEN NULL ELSE coalesce(:discipline, discipline) END,
+    is_active = coalesce(:active, is_active)
+WHERE id = :id
+RETURNING id, email, full_name, roles, discipline, created_at, is_active AS active, password_change_required;
+
 -- name: list_users
 -- Users by name, keyset-paginated.
-SELECT id, email, full_name, roles, discipline, created_at
+SELECT id, email, full_name, roles, discipline, created_at, is_active AS active, password_change_required
 FROM app_user
 WHERE (:after_name::text IS NULL OR (full_name, id) > (:after_name, :after_id::uuid))
 ORDER BY full_name, id
 LIMIT :limit;
 
--- name: insert_token!
--- Store the hash of a new bearer token or session.
-INSERT INTO access_token (token_hash, user_id, kind, expires_at)
-VALUES (:token_hash, :user_id, :kind, :expires_at);
-
--- name: get_token_user^
--- The active user behind an unexpired token.
-SELECT u.id, u.email, u.full_name, u.roles, u.discipline, u.created_at, t.kind, t.expires_at
-FROM access_token t
-JOIN app_user u ON u.id = t.user_id
-WHERE t.token_hash = :token_hash AND t.expires_at > now() AND u.is_active;
-
--- name: extend_session!
--- Push back the idle expiry of a browser session.
-UPDATE access_token SET expires_at = :expires_at
-WHERE token_hash = :token_hash AND kind = 'session';
-
--- name: delete_token!
--- Sign out: forget a token.
-DELETE FROM access_token WHERE token_hash = :token_hash;
-
--- name: delete_expired_tokens!
--- Housekeeping: drop tokens past their expiry.
-DELETE FROM access_token WHERE expires_at < now();
+-- name: get_user_id_by_email$
+-- A user's id by email (active or not), for searching the audit trail by actor.
+SELECT id FROM app_user WHERE email = :email;

@@ -1,13 +1,24 @@
 -- name: insert_case_for_patient^
--- Find or create the patient by MRN and add the case with its audit event and assignment job,
--- unless the stored demographics differ or the Idempotency-Key was used already (id is then NULL).
+-- Find or create the patient by MRN and add the case with its audit event and assignment job, unless
+-- the Idempotency-Key was used already (id is then NULL). A known MRN sent with other details makes
+-- a case all the same, on a patient row of the details sent that points at the recorded one.
 -- One statement because submission is the hottest write: see docs/benchmarks.md.
-WITH patient_row AS (
+WITH recorded AS (
     INSERT INTO patient (mrn, given_name, family_name, birth_date, sex)
     VALUES (:mrn, :given_name, :family_name, :birth_date, :sex)
-    ON CONFLICT (mrn) DO UPDATE SET mrn = EXCLUDED.mrn
+    ON CONFLICT (mrn) WHERE recorded_patient_id IS NULL DO UPDATE SET mrn = EXCLUDED.mrn
     RETURNING id, (given_name, family_name, birth_date, sex) = (:given_name, :family_name, :birth_date, :sex)
         AS same_patient
+), submitted AS (
+    -- The MRN is recorded with other details: keep what was sent, pointing at the recorded patient.
+    INSERT INTO patient (mrn, given_name, family_name, birth_date, sex, recorded_patient_id)
+    SELECT :mrn, :given_name, :family_name, :birth_date, :sex, id FROM recorded WHERE NOT same_patient
+    ON CONFLICT (recorded_patient_id, given_name, family_name, birth_date, sex)
+        WHERE recorded_patient_id IS NOT NULL
+    DO UPDATE SET mrn = EXCLUDED.mrn
+    RETURNING id
+), patient_row AS (
+    SELECT coalesce((SELECT id FROM submitted), recorded.id) AS id FROM recorded
 ), new_case AS (
     INSERT INTO patient_case (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
@@ -17,16 +28,17 @@ WITH patient_row AS (
            :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
            :prior_treatments, :comorbidities, :treatment_started, :referrer
     FROM patient_row
-    WHERE same_patient
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
     RETURNING id, created_at, updated_at
 ), audit_row AS (
-    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
-    SELECT :presenter_id, 'create', 'case', id, 'allowed' FROM new_case
+    INSERT INTO audit_event (
+        actor_id, action, subject_type, subject_id, outcome, source_address, user_agent, credential_id, format)
+    SELECT :presenter_id, 'create', 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
+    FROM new_case
 ), job_row AS (
     INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
-SELECT patient_row.same_patient, new_case.id, new_case.created_at, new_case.updated_at
+SELECT new_case.id, new_case.created_at, new_case.updated_at
 FROM patient_row
 LEFT JOIN new_case ON true;
 
@@ -64,13 +76,16 @@ WITH found AS (
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
             WHERE r.case_id = c.id) AS recommended_disciplines,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
+           CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch,
            case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
     FROM patient_case c
     JOIN patient p ON p.id = c.patient_id
     WHERE c.id = :id
 ), audit_row AS (
-    INSERT INTO audit_event (actor_id, action, subject_type, subject_id, outcome)
-    SELECT :user_id, :action, 'case', id, 'allowed' FROM found WHERE caller_may_view
+    INSERT INTO audit_event (
+        actor_id, action, subject_type, subject_id, outcome, source_address, user_agent, credential_id, format)
+    SELECT :user_id, :action, 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
+    FROM found WHERE caller_may_view
 )
 SELECT * FROM found;
 
@@ -87,7 +102,8 @@ SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.diseas
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
        c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
-       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex
+       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
+       CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
 FROM patient_case c
 JOIN patient p ON p.id = c.patient_id
 WHERE case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all)

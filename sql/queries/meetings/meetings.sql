@@ -37,14 +37,21 @@ WHERE m.id = :id
 FOR UPDATE OF m;
 
 -- name: list_meetings
--- Meetings by start time, filtered, keyset-paginated.
-SELECT m.id, m.board_id, b.name AS board_name, m.starts_at, m.duration_minutes, m.location, m.video_url,
+-- The meetings a caller may see by start time, filtered, keyset-paginated: all of them for those who
+-- see all (coordinators), else those they take part in and those holding a case they present. The
+-- video link only for coordinators and the meeting's participants.
+SELECT m.id, m.board_id, b.name AS board_name, m.starts_at, m.duration_minutes, m.location,
+       CASE WHEN :sees_all OR mp.user_id IS NOT NULL THEN m.video_url END AS video_url,
        m.capacity, m.case_count, m.submission_deadline, m.status, m.created_at, b.time_zone,
        m.minutes_per_case, m.booked_minutes, m.series_id, m.occurrence_on, m.agenda_locks_at,
        m.agenda_locked_at
 FROM meeting m
 JOIN board b ON b.id = m.board_id
-WHERE (:board_id::uuid IS NULL OR m.board_id = :board_id)
+LEFT JOIN meeting_participant mp ON mp.meeting_id = m.id AND mp.user_id = :user_id
+WHERE (:sees_all OR mp.user_id IS NOT NULL OR EXISTS (
+          SELECT 1 FROM patient_case c
+          WHERE c.meeting_id = m.id AND c.presenter_id = :user_id AND c.status <> 'withdrawn'))
+  AND (:board_id::uuid IS NULL OR m.board_id = :board_id)
   AND (:starts_from::timestamptz IS NULL OR m.starts_at >= :starts_from)
   AND (:starts_to::timestamptz IS NULL OR m.starts_at < :starts_to)
   AND (:after_starts_at::timestamptz IS NULL OR (m.starts_at, m.id) > (:after_starts_at, :after_id::uuid))

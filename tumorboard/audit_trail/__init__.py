@@ -1,0 +1,1 @@
+"""Searching the audit trail (admins): the API's GET /audit and the audit page."""

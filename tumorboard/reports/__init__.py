@@ -1,0 +1,1 @@
+"""The board quality report: the figures accreditation asks of a tumor board, per board and period."""
