@@ -236,7 +236,8 @@ async def test_on_signing_a_worker_writes_the_letter_and_emails_the_referrer(
         "TUMORBOARD_SMTP_FROM": "tumorboard@hospital.example",
         "TUMORBOARD_PUBLIC_URL": "https://tumorboard.hospital.example/",
     }
-    async with isolated_stack(service_urls, tmp_path, **smtp) as stack:
+    web = {k: v for k, v in smtp.items() if k != "TUMORBOARD_PUBLIC_URL"}  # https would make cookies Secure
+    async with isolated_stack(service_urls, tmp_path, **web) as stack:
         stack.start_worker(**smtp)
         api = stack.api
         team = await api.team()
@@ -257,7 +258,9 @@ async def test_on_signing_a_worker_writes_the_letter_and_emails_the_referrer(
         assert letter["sent_at"] is not None
         server = str(api.client.base_url).rstrip("/").removesuffix("/api/v1")
         async with page_client(server, team.presenter) as browser:
-            page = text_of(await browser.get(f"/cases/{case['id']}"))
+            shown = await browser.get(f"/cases/{case['id']}")
+            assert shown.status_code == 200, (shown.status_code, shown.headers.get("location"))
+            page = text_of(shown)
         assert (
             "Letter for version 1, written" in page
             and "emailed" in page
