@@ -30,7 +30,7 @@ pytest_plugins = ["tests.sso_support"]
 _TABLES = (
     "care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, patient, "
     "meeting_participant, meeting_pack, meeting, board, access_token, user_identity, app_user, outbox, "
-    "assignment_pass, sign_in_failure, sign_in_lock, live_stream"
+    "assignment_pass, sign_in_failure, sign_in_lock, live_stream, referrer_letter"
 )
 
 

@@ -41,6 +41,7 @@ class Job(StrEnum):
     RENDER_AGENDA_PDF = "render_agenda_pdf"
     RENDER_MEETING_PACK = "render_meeting_pack"
     SEND_NOTIFICATION_EMAIL = "send_notification_email"
+    SEND_REFERRER_LETTER = "send_referrer_letter"
 
 
 ASSIGN_CASE = Job.ASSIGN_CASE
@@ -51,6 +52,7 @@ SEND_AGENDA = Job.SEND_AGENDA
 RENDER_AGENDA_PDF = Job.RENDER_AGENDA_PDF
 RENDER_MEETING_PACK = Job.RENDER_MEETING_PACK
 SEND_NOTIFICATION_EMAIL = Job.SEND_NOTIFICATION_EMAIL
+SEND_REFERRER_LETTER = Job.SEND_REFERRER_LETTER
 
 # Jobs whose rows run many at a time: one arq job, one transaction (one assignment pass) per claim.
 BATCHED = frozenset({Job.ASSIGN_CASE})

@@ -15,6 +15,7 @@ from tumorboard import outbox
 from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
 from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
 from tumorboard.db import queries
+from tumorboard.letters.service import send_letter, write_letter
 from tumorboard.meetings.agenda import lock_due_agendas as lock_agendas
 from tumorboard.meetings.agenda import remind_presenters, store_agenda_pdf
 from tumorboard.meetings.agenda import send_agenda as send_frozen_agenda
@@ -72,6 +73,20 @@ async def send_notification_email(ctx: dict[str, Any], outbox_id: int, notificat
     async with pool.acquire() as conn, conn.transaction():
         await send_email(conn, UUID(notification_id), settings)
         await outbox.mark_done(conn, outbox_id)
+
+
+@job(outbox.SEND_REFERRER_LETTER)
+async def send_referrer_letter(ctx: dict[str, Any], outbox_id: int, care_plan_id: str) -> None:
+    """Write the letter of a signed version to the referring clinician once, and email them when
+    SMTP is configured (the letter is kept and downloadable either way)."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    async with pool.acquire() as conn:
+        letter_id = await write_letter(conn, UUID(care_plan_id))
+        async with conn.transaction():
+            if letter_id is not None:
+                await send_letter(conn, letter_id, settings)
+            await outbox.mark_done(conn, outbox_id)
 
 
 async def clean_up(ctx: dict[str, Any]) -> None:

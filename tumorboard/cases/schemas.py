@@ -10,7 +10,7 @@ import msgspec
 
 from tumorboard.cases import clinical
 from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, Modality, Urgency
-from tumorboard.validation import InvalidBody, Name, Text, safe_message
+from tumorboard.validation import Email, InvalidBody, Name, Text, safe_message
 
 _BIRTH_DATE_IN_FUTURE = safe_message("birth_date must not be in the future")
 Sex = Literal["female", "male", "other", "unknown"]
@@ -102,6 +102,14 @@ class Comorbidity(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     code: Name | None = None
 
 
+class Referrer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """The clinician who referred the patient to the board: the signed outcome is written to them."""
+
+    name: Name
+    organisation: Name | None = None
+    email: Email | None = None
+
+
 class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of POST /cases."""
 
@@ -119,6 +127,7 @@ class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     prior_treatments: Annotated[list[PriorTreatment], msgspec.Meta(max_length=50)] = []
     comorbidities: Annotated[list[Comorbidity], msgspec.Meta(max_length=50)] = []
     treatment_started: bool | None = None
+    referrer: Referrer | None = None
 
     def __post_init__(self) -> None:
         today = clinical.latest_today()
@@ -168,6 +177,7 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     prior_treatments: list[PriorTreatment] = []
     comorbidities: list[Comorbidity] = []
     treatment_started: bool | None = None
+    referrer: Referrer | None = None
     # Coordinators only: the MRN is recorded with other patient details than this case's.
     patient_mismatch: bool | msgspec.UnsetType = msgspec.UNSET
 

@@ -23,8 +23,10 @@ from tumorboard.decisions.service import decisions_of
 from tumorboard.enums import CaseStatus
 from tumorboard.errors import DomainError
 from tumorboard.labels import label
+from tumorboard.letters.service import letters_of
 from tumorboard.meetings.policy import MeetingFacts, can_read_slots
 from tumorboard.meetings.service import list_meetings
+from tumorboard.notifications.service import email_enabled
 from tumorboard.pages import work
 from tumorboard.pages.attachments import documents_context
 from tumorboard.pages.common import attempt, done, done_or_refused, page
@@ -60,6 +62,8 @@ def describe(event: TimelineEvent) -> str:
         ("update", "recommendation"): f"Recommendation revised by {who}",
         ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
         ("sign", "care_plan"): f"Care plan signed by {who}",
+        ("write_letter", "case"): "Letter to the referring clinician written",
+        ("send_letter", "case"): "Letter to the referring clinician emailed",
     }
     return known.get(
         (event.action, event.subject_type),
@@ -157,6 +161,8 @@ class CasePages(Controller):
             may_move=may_move,
             move_to=move_to,
             may_open_agenda=bool(can_read_slots(user, role, case.presenter_id == user.id)),
+            letters=await letters_of(conn, case_id) if case.referrer else [],
+            email_enabled=email_enabled(),
             **await documents_context(conn, user, case),
         )
 
