@@ -134,13 +134,18 @@ class RawHttp:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
     ) -> tuple[int, bytes]:
         """Send one request on an idle connection (or a new one); the status and the body."""
         head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
         message = head.encode() + b"\r\n" + (body or b"")
         while True:
             reused = bool(self.idle)

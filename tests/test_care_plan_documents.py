@@ -398,12 +398,12 @@ def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def loinc_codes(bundle: dict[str, Any]) -> set[str]:
-    return {c["code"] for obs in resources(bundle, "Observation") for c in obs["code"]["coding"]}
+    return {c["code"] for obs in resources(bundle, "Observation") for c in obs["code"].get("coding", [])}
 
 
 def test_fhir_bundle_holds_patient_condition_observations_and_plan() -> None:
     bundle = build_fhir_bundle(make_document())
-    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "document"
     kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
     assert {"Patient", "Condition", "CarePlan", "Observation"} <= kinds
     assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])

@@ -122,8 +122,13 @@ async def test_the_meeting_page_shows_the_agenda_with_each_disciplines_progress(
         assert "0 of 1 discussed" in text
         assert f'hx-sse:connect="/meetings/{meeting["id"]}/live?since=' in page.text
         assert f"/cases/{case['id']}/recommendation?back=/meetings/{meeting['id']}" in page.text
-    async with page_client(server, team.presenter) as outsider:
-        assert (await outsider.get(f"/meetings/{meeting['id']}")).status_code == 403
+    async with page_client(server, team.presenter) as presenter:  # the running order only
+        page = await presenter.get(f"/meetings/{meeting['id']}")
+        assert page.status_code == 200 and "Running order" in text_of(page)
+        assert "✓ Surgical oncology" not in text_of(page) and "hx-sse:connect" in page.text
+    outsider = await api.user("presenter")
+    async with page_client(server, outsider) as browser:
+        assert (await browser.get(f"/meetings/{meeting['id']}")).status_code == 403
 
 
 async def _next_event(lines: object, within: float) -> str:

@@ -132,8 +132,8 @@ async def test_the_lock_freezes_the_agenda_and_moves_unready_routine_cases_on(
         (unready_urgent["id"], 1),
         (ready["id"], 2),
     ]
-    notices = await pool.fetch("SELECT recipient_id, kind, case_id FROM scheduling_notice")
-    assert [(r["recipient_id"], r["kind"], str(r["case_id"])) for r in notices] == [
+    notices = await pool.fetch("SELECT user_id, kind, case_id FROM notification")
+    assert [(r["user_id"], r["kind"], str(r["case_id"])) for r in notices] == [
         (team.presenter.id, "case_deferred", unready["id"])
     ]
     jobs = await pool.fetch(
@@ -215,9 +215,9 @@ async def test_the_worker_locks_sends_and_renders_the_agenda(
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(stored)).pages)
     assert board["name"] in text and case["patient"]["family_name"] in text
     notices = await pool.fetch(
-        "SELECT recipient_id, kind, case_id FROM scheduling_notice WHERE meeting_id = $1", meeting["id"]
+        "SELECT user_id, kind, case_id FROM notification WHERE meeting_id = $1", meeting["id"]
     )
-    assert {(r["recipient_id"], r["kind"]) for r in notices} == {
+    assert {(r["user_id"], r["kind"]) for r in notices} == {
         *((actor.id, "agenda") for actor, _ in team.participants),
         (team.presenter.id, "case_on_agenda"),
     }
@@ -260,9 +260,7 @@ async def test_presenters_of_unready_cases_are_reminded_a_day_before_the_lock(
         assert await remind_presenters(conn) == 1
         assert await remind_presenters(conn) == 0
         assert await lock_due_agendas(conn) == 0  # the lock itself is still 16 hours away
-    notices = await pool.fetch(
-        "SELECT meeting_id::text, recipient_id, kind, case_id::text FROM scheduling_notice"
-    )
+    notices = await pool.fetch("SELECT meeting_id::text, user_id, kind, case_id::text FROM notification")
     assert [tuple(row) for row in notices] == [
         (meeting["id"], team.presenter.id, "missing_items", unready["id"])
     ]

@@ -27,6 +27,7 @@ from tumorboard.decisions.controllers import DecisionController
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
 from tumorboard.jobs.controllers import DeadJobController
+from tumorboard.letters.controllers import LetterController
 from tumorboard.logs import configure_logging
 from tumorboard.meetings.controllers import (
     BoardSeriesController,
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Litestar:
             DecisionController,
             RecommendationController,
             CarePlanController,
+            LetterController,
             FollowUpReportController,
             QualityReportController,
             NotificationController,

@@ -39,7 +39,9 @@ class Job(StrEnum):
     RENDER_CARE_PLAN_PDF = "render_care_plan_pdf"
     SEND_AGENDA = "send_agenda"
     RENDER_AGENDA_PDF = "render_agenda_pdf"
+    RENDER_MEETING_PACK = "render_meeting_pack"
     SEND_NOTIFICATION_EMAIL = "send_notification_email"
+    SEND_REFERRER_LETTER = "send_referrer_letter"
 
 
 ASSIGN_CASE = Job.ASSIGN_CASE
@@ -48,7 +50,9 @@ CONSOLIDATE_CARE_PLAN = Job.CONSOLIDATE_CARE_PLAN
 RENDER_CARE_PLAN_PDF = Job.RENDER_CARE_PLAN_PDF
 SEND_AGENDA = Job.SEND_AGENDA
 RENDER_AGENDA_PDF = Job.RENDER_AGENDA_PDF
+RENDER_MEETING_PACK = Job.RENDER_MEETING_PACK
 SEND_NOTIFICATION_EMAIL = Job.SEND_NOTIFICATION_EMAIL
+SEND_REFERRER_LETTER = Job.SEND_REFERRER_LETTER
 
 # Jobs whose rows run many at a time: one arq job, one transaction (one assignment pass) per claim.
 BATCHED = frozenset({Job.ASSIGN_CASE})

@@ -59,10 +59,14 @@ class UnsupportedMediaType(DomainError):
     status_code = 415
 
 
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, without its parameters, in lower case."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def require_json(content_type: str | None) -> None:
     """Refuse a body whose declared media type is not JSON."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if media_type(content_type) != JSON_MEDIA_TYPE:
         raise UnsupportedMediaType("Request body must be application/json")
 
 

@@ -209,6 +209,8 @@ async def provide_credential(
     idle = timedelta(minutes=settings.session_idle_minutes) if kind == SESSION else None
     credential = await resolve_token(conn, token, kind, idle)
     request.state.user_id = credential.user.id
+    if kind == SESSION:  # pages clear themselves when it ends (static/session-end.js)
+        request.state.session_ends_at = credential.ends_at
     context = audit.current_request()
     context.user_id, context.credential_id = credential.user.id, credential.id
     if credential.user.password_change_required and (

@@ -15,11 +15,13 @@ from tumorboard import audit, outbox
 from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
 from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
 from tumorboard.db import queries
+from tumorboard.letters.service import send_letter, write_letter
 from tumorboard.meetings.agenda import lock_due_agendas as lock_agendas
 from tumorboard.meetings.agenda import remind_presenters, store_agenda_pdf
 from tumorboard.meetings.agenda import send_agenda as send_frozen_agenda
 from tumorboard.meetings.assignment import assign_cases as assign_new
 from tumorboard.meetings.assignment import assign_waiting_cases as assign_all
+from tumorboard.meetings.pack import store_pack
 from tumorboard.meetings.series import generate_all_occurrences
 from tumorboard.notifications.email import send_notification_email as send_email
 from tumorboard.settings import Settings
@@ -73,6 +75,20 @@ async def send_notification_email(ctx: dict[str, Any], outbox_id: int, notificat
         await outbox.mark_done(conn, outbox_id)
 
 
+@job(outbox.SEND_REFERRER_LETTER)
+async def send_referrer_letter(ctx: dict[str, Any], outbox_id: int, care_plan_id: str) -> None:
+    """Write the letter of a signed version to the referring clinician once, and email them when
+    SMTP is configured (the letter is kept and downloadable either way)."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    async with pool.acquire() as conn:
+        letter_id = await write_letter(conn, UUID(care_plan_id))
+        async with conn.transaction():
+            if letter_id is not None:
+                await send_letter(conn, letter_id, settings)
+            await outbox.mark_done(conn, outbox_id)
+
+
 async def clean_up(ctx: dict[str, Any]) -> None:
     """Housekeeping: drop expired tokens, old sign-in failures, and outbox rows done over a week ago;
     give the audit trail its coming months' partitions."""
@@ -91,7 +107,8 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
 
 @job(outbox.SEND_AGENDA)
 async def send_agenda(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
-    """Send a frozen agenda once: its PDF stored and a notice recorded for each participant."""
+    """Send a frozen agenda once: its PDF and the meeting pack stored, then each participant and
+    presenter told."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await send_frozen_agenda(conn, UUID(meeting_id))
@@ -104,6 +121,15 @@ async def render_agenda_pdf(ctx: dict[str, Any], outbox_id: int, meeting_id: str
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await store_agenda_pdf(conn, UUID(meeting_id))
+        await outbox.mark_done(conn, outbox_id)
+
+
+@job(outbox.RENDER_MEETING_PACK)
+async def render_meeting_pack(ctx: dict[str, Any], outbox_id: int, meeting_id: str) -> None:
+    """Render the meeting pack as it stands, once, off the event loop."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        await store_pack(conn, UUID(meeting_id))
         await outbox.mark_done(conn, outbox_id)
 
 

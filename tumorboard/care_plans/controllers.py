@@ -24,9 +24,10 @@ from tumorboard.care_plans.schemas import (
     SignatureRequest,
 )
 from tumorboard.errors import NotFound
+from tumorboard.fhir import resources as fhir
 from tumorboard.web import read_json
 
-FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_MEDIA_TYPE = fhir.MEDIA_TYPE
 PDF_MEDIA_TYPE = "application/pdf"
 _VERSION_DOCUMENT = re.compile(r"^(?P<version>[1-9]\d{0,5})(?P<format>\.html|\.pdf|\.fhir\.json)?$")
 
@@ -62,9 +63,12 @@ class CarePlanController(Controller):
         )
 
     @get("/care-plan.fhir.json", operation_id="GetCarePlanFhir", media_type=FHIR_MEDIA_TYPE)
-    async def get_care_plan_fhir(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> dict[str, Any]:
-        """The latest version as a FHIR R4 Bundle."""
-        return await service.get_fhir(conn, user, case_id)
+    async def get_care_plan_fhir(
+        self, conn: asyncpg.Connection, user: User, case_id: UUID
+    ) -> Response[bytes]:
+        """The latest version as a FHIR document (Bundle of type document, mCODE profiles)."""
+        bundle = await service.get_fhir(conn, user, case_id)
+        return Response(fhir.encode(bundle), media_type=FHIR_MEDIA_TYPE)
 
     @post("/care-plan/sign", operation_id="SignCarePlan", status_code=200)
     async def sign(
@@ -104,7 +108,8 @@ class CarePlanController(Controller):
             disposition = _filename(case_id, found.version, "pdf")
             return Response(pdf, media_type=PDF_MEDIA_TYPE, headers={"Content-Disposition": disposition})
         if match["format"] == ".fhir.json":
-            return Response(await service.get_fhir(conn, user, case_id, version), media_type=FHIR_MEDIA_TYPE)
+            bundle = await service.get_fhir(conn, user, case_id, version)
+            return Response(fhir.encode(bundle), media_type=FHIR_MEDIA_TYPE)
         return Response(versions.summary(await versions.get_version(conn, user, case_id, version)))
 
     @get("/care-plans/{version:int}/diff", operation_id="DiffCarePlanVersions")

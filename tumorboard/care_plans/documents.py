@@ -9,6 +9,7 @@ import weasyprint
 from weasyprint.urls import URLFetcher
 
 from tumorboard.care_plans.schemas import CarePlanDiff, CarePlanDocument
+from tumorboard.cases.schemas import age_on
 from tumorboard.labels import label
 from tumorboard.settings import TEMPLATES_DIR
 
@@ -87,14 +88,9 @@ _ENV = _build_environment()
 # HTML and PDF
 
 
-def _age_on(birth_date: date, day: date) -> int | None:
-    years = day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-    return years if years >= 0 else None
-
-
 def render_html(document: CarePlanDocument, changes: CarePlanDiff | None = None) -> str:
     """The care plan as a self-contained HTML page, with what changed since `changes.from_version`."""
-    age = _age_on(document.content.patient.birth_date, document.generated_at.date())
+    age = age_on(document.content.patient.birth_date, document.generated_at.date())
     return _ENV.get_template(TEMPLATE_NAME).render(document=document, age=age, changes=changes)
 
 

@@ -1,195 +1,82 @@
-"""The care plan as a FHIR R4 Bundle, built from fhir.resources R4B models (which validate it)."""
+"""The care plan as a FHIR document an EHR can file: a Bundle of type `document`, Composition first.
+
+The Composition (LOINC 85232-7 "Tumor board Consult note") has sections for the question, the
+clinical data, the board's decision, the recommendations and the attendance; the entries are the
+case's clinical record as mCODE resources (tumorboard.fhir.clinical), the CarePlan, a Practitioner for
+each person named, a ResearchStudy per trial considered, and for a signed version a Provenance naming
+the signer. Resources are plain dicts; the tests validate every shape the builder makes with
+fhir.resources (R4B), which would cost more than the rest of the export if done on every request.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from fhir.resources.R4B.annotation import Annotation
-from fhir.resources.R4B.bundle import Bundle, BundleEntry
-from fhir.resources.R4B.careplan import CarePlan, CarePlanActivity, CarePlanActivityDetail
-from fhir.resources.R4B.codeableconcept import CodeableConcept
-from fhir.resources.R4B.coding import Coding
-from fhir.resources.R4B.condition import Condition, ConditionStage
-from fhir.resources.R4B.humanname import HumanName
-from fhir.resources.R4B.identifier import Identifier
-from fhir.resources.R4B.observation import Observation, ObservationComponent
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.reference import Reference
-from fhir.resources.R4B.resource import Resource
-
-from tumorboard.care_plans.schemas import CarePlanContent, CarePlanDocument, PlanProposal, PlanStage
+from tumorboard.care_plans.schemas import CarePlanContent, CarePlanDocument, PlanProposal
+from tumorboard.fhir import codes
+from tumorboard.fhir.clinical import ClinicalRecord, clinical_record, modality_concept
+from tumorboard.fhir.resources import Ids, Json, coding, compact, concept, full_url, instant, narrative
 from tumorboard.labels import label
 
-MRN_SYSTEM = "urn:tumorboard:mrn"
-CARE_PLAN_SYSTEM = "urn:tumorboard:care-plan"
-LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
-DIAGNOSIS_SYSTEMS = {
-    "ICD-10-CM": "http://hl7.org/fhir/sid/icd-10-cm",
-    "ICD-O-3": "http://terminology.hl7.org/CodeSystem/icd-o-3",
-}
-FHIR_GENDERS = frozenset({"female", "male", "other", "unknown"})
-TNM_COMPONENTS = (
-    ("t", "21905-5", "Primary tumor.clinical Cancer"),
-    ("n", "21906-3", "Regional lymph nodes.clinical Cancer"),
-    ("m", "21907-1", "Distant metastases.clinical Cancer"),
-)
-
-
-def _resource_id(document: CarePlanDocument, kind: str) -> str:
-    # Stable per document version and resource kind, so rebuilding the bundle yields the same ids.
-    return str(uuid.uuid5(document.id, kind))
-
-
-def _urn(resource_id: str) -> str:
-    return f"urn:uuid:{resource_id}"
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _concept(
-    system: str | None, code: str, display: str | None = None, text: str | None = None
-) -> CodeableConcept:
-    return CodeableConcept(coding=[Coding(system=system, code=code, display=display)], text=text or display)
-
-
-def _text(text: str) -> CodeableConcept:
-    return CodeableConcept(text=text)
-
-
-def _patient(content: CarePlanContent, resource_id: str) -> Patient:
-    p = content.patient
-    gender = p.sex if p.sex in FHIR_GENDERS else "unknown"
-    return Patient(
-        id=resource_id,
-        identifier=[
-            Identifier(
-                use="usual",
-                type=_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number"),
-                system=MRN_SYSTEM,
-                value=p.mrn,
-            )
-        ],
-        name=[HumanName(use="official", family=p.family_name, given=[p.given_name])],
-        birthDate=p.birth_date,
-        gender=gender,
-    )
-
-
-def _diagnosis_code(content: CarePlanContent) -> CodeableConcept:
-    d = content.diagnosis
-    system = DIAGNOSIS_SYSTEMS.get(d.system)
-    if system is None:
-        return CodeableConcept(text=f"{d.display} ({d.system} {d.code})")
-    return _concept(system, d.code, d.display)
-
-
-def _stage_summary(stage: PlanStage) -> str:
-    return f"Stage {stage.group} ({stage.system} {stage.t} {stage.n} {stage.m})"
-
-
-def _condition(
-    content: CarePlanContent, resource_id: str, patient_ref: str, stage_ref: str | None
-) -> Condition:
-    stages = None
-    if content.stage is not None:
-        assessment = [Reference(reference=stage_ref)] if stage_ref else None
-        stages = [ConditionStage(summary=_text(_stage_summary(content.stage)), assessment=assessment)]
-    notes = [Annotation(text=f"Histology: {content.histology}")] if content.histology else None
-    return Condition(
-        id=resource_id,
-        clinicalStatus=_concept(
-            "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"
-        ),
-        verificationStatus=_concept(
-            "http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", "Confirmed"
-        ),
-        category=[
-            _concept(
-                "http://terminology.hl7.org/CodeSystem/condition-category",
-                "encounter-diagnosis",
-                "Encounter Diagnosis",
-            )
-        ],
-        code=_diagnosis_code(content),
-        subject=Reference(reference=patient_ref),
-        stage=stages,
-        note=notes,
-    )
-
-
-def _stage_observation(
-    stage: PlanStage, resource_id: str, patient_ref: str, condition_ref: str
-) -> Observation:
-    components = [
-        ObservationComponent(
-            code=_concept(LOINC, code, display), valueCodeableConcept=_text(getattr(stage, attr))
-        )
-        for attr, code, display in TNM_COMPONENTS
-    ]
-    return Observation(
-        id=resource_id,
-        status="final",
-        code=_concept(LOINC, "21908-9", "Stage group.clinical Cancer"),
-        subject=Reference(reference=patient_ref),
-        focus=[Reference(reference=condition_ref)],
-        method=_text(stage.system),
-        valueCodeableConcept=_text(stage.group),
-        component=components,
-    )
-
-
-def _ecog_observation(ecog: int, resource_id: str, patient_ref: str) -> Observation:
-    return Observation(
-        id=resource_id,
-        status="final",
-        category=[_concept("http://terminology.hl7.org/CodeSystem/observation-category", "survey", "Survey")],
-        code=_concept(LOINC, "89247-1", "ECOG Performance Status score"),
-        subject=Reference(reference=patient_ref),
-        valueInteger=ecog,
-    )
+CASE_SYSTEM = "urn:tumorboard:case"
 
 
 def _sequence(modalities: list[str]) -> str:
     return " → ".join(label(m) for m in modalities) or "no modality"
 
 
-def _plan_description(content: CarePlanContent) -> str:
-    text = f"{label(content.intent)} intent: {_sequence(content.modalities)}."
-    if not content.consensus:
-        text += " The board did not reach consensus; see notes for the differing views."
-    return text
+class _People:
+    """A Practitioner per person the document names (by name: the version stores names)."""
+
+    def __init__(self, ids: Ids) -> None:
+        self.ids = ids
+        self.names: list[str] = []
+
+    def ref(self, name: str) -> Json:
+        """A reference to the person's Practitioner, added on first use."""
+        if name not in self.names:
+            self.names.append(name)
+        return self.ids.ref(f"practitioner:{name}", name)
+
+    def resources(self) -> list[Json]:
+        """One Practitioner per person named."""
+        return [
+            {
+                "resourceType": "Practitioner",
+                "id": self.ids.of(f"practitioner:{name}"),
+                "name": [{"text": name}],
+            }
+            for name in self.names
+        ]
 
 
-def _activities(modalities: list[str]) -> list[CarePlanActivity]:
+# ---------------------------------------------------------------------------------------------------------
+# The CarePlan and its notes
+
+
+def _activities(modalities: list[str]) -> list[Json]:
     total = len(modalities)
     return [
-        CarePlanActivity(
-            detail=CarePlanActivityDetail(
-                status="not-started",
-                code=_text(label(modality)),
-                description=f"Step {index} of {total}: {label(modality)}",
-            )
-        )
+        {
+            "detail": {
+                "code": modality_concept(modality),
+                "status": "not-started",
+                "description": f"Step {index} of {total}: {label(modality)}",
+            }
+        }
         for index, modality in enumerate(modalities, start=1)
     ]
 
 
-def _proposal_note(index: int, proposal: PlanProposal) -> Annotation:
+def _proposal_note(index: int, proposal: PlanProposal) -> str:
     supporters = ", ".join(proposal.supporters) or "no one"
-    return Annotation(
-        text=(
-            f"Dissenting proposal {index}: {label(proposal.intent)} intent, "
-            f"{_sequence(proposal.modalities)}. Supported by: {supporters}."
-        )
+    return (
+        f"Dissenting proposal {index}: {label(proposal.intent)} intent, "
+        f"{_sequence(proposal.modalities)}. Supported by: {supporters}."
     )
 
 
-def _guideline_notes(content: CarePlanContent) -> list[Annotation]:
+def _guideline_notes(content: CarePlanContent) -> list[str]:
     notes = []
     for rec in content.recommendations:
         guideline = rec.guideline
@@ -197,114 +84,264 @@ def _guideline_notes(content: CarePlanContent) -> list[Annotation]:
             continue
         cited = f"{guideline.name} ({guideline.version})" if guideline.version else guideline.name
         why = (guideline.reason or "no reason given").rstrip(".")
-        notes.append(
-            Annotation(
-                text=f"Not concordant with {cited} ({rec.author_name}, {label(rec.discipline)}): {why}."
-            )
-        )
+        notes.append(f"Not concordant with {cited} ({rec.author_name}, {label(rec.discipline)}): {why}.")
     return notes
 
 
-def _plan_notes(document: CarePlanDocument) -> list[Annotation]:
+def _plan_notes(document: CarePlanDocument) -> list[str]:
     content = document.content
-    notes: list[Annotation] = []
+    notes: list[str] = []
     if content.amendment is not None:
         notes.append(
-            Annotation(
-                text=f"Amends signed version {content.amendment.replaces_version}: {content.amendment.reason}"
-            )
+            f"Amends signed version {content.amendment.replaces_version}: {content.amendment.reason}"
         )
     decision = content.decision
     if decision is not None:
-        notes.append(
-            Annotation(
-                text=f"The board's decision, recorded by {decision.decided_by_name}: {decision.summary}"
-            )
-        )
+        notes.append(f"The board's decision, recorded by {decision.decided_by_name}: {decision.summary}")
         if decision.quorum_override:
             missing = ", ".join(label(d) for d in content.meeting.quorum.missing)
-            notes.append(
-                Annotation(text=f"Decided without quorum (missing {missing}): {decision.quorum_override}")
-            )
+            notes.append(f"Decided without quorum (missing {missing}): {decision.quorum_override}")
     if not content.consensus:
         if decision is None:  # versions built before the board's decisions were recorded
             notes.extend(_proposal_note(i, prop) for i, prop in enumerate(content.proposals, start=1))
         notes.extend(
-            Annotation(text=f"Dissent of {r.author_name} ({label(r.discipline)}): “{r.summary}”")
+            f"Dissent of {r.author_name} ({label(r.discipline)}): “{r.summary}”"
             for r in content.recommendations
             if (r.intent, r.modalities) != (content.intent, content.modalities)
         )
     notes.extend(_guideline_notes(content))
     if content.absent_disciplines:
         absent = ", ".join(label(d) for d in content.absent_disciplines)
-        notes.append(Annotation(text=f"Required disciplines without a recommendation: {absent}."))
+        notes.append(f"Required disciplines without a recommendation: {absent}.")
     if content.trial_ids:
-        notes.append(Annotation(text=f"Clinical trials considered: {', '.join(content.trial_ids)}."))
+        notes.append(f"Clinical trials considered: {', '.join(content.trial_ids)}.")
     if document.signature is not None:
-        notes.append(Annotation(text=f"Content hash (SHA-256): {document.signature.content_hash}"))
+        notes.append(f"Content hash (SHA-256): {document.signature.content_hash}")
     return notes
 
 
-def _care_plan(
-    document: CarePlanDocument, resource_id: str, patient_ref: str, condition_ref: str
-) -> CarePlan:
+def _intent(intent: str) -> list[Json] | None:
+    standard = codes.INTENT_SNOMED.get(intent)
+    if standard is None:  # "undetermined" has no code in mCODE's procedure intent value set
+        return None
+    value = concept(coding(codes.SNOMED, *standard), coding(codes.INTENT_SYSTEM, intent), text=label(intent))
+    return [{"url": codes.PROCEDURE_INTENT_EXTENSION, "valueCodeableConcept": value}]
+
+
+def _care_plan(document: CarePlanDocument, ids: Ids, people: _People) -> Json:
     content = document.content
-    contributors = [
-        Reference(display=f"{rec.author_name} ({label(rec.discipline)})") for rec in content.recommendations
-    ]
-    author = Reference(display=document.signature.signed_by_name) if document.signature else None
+    description = f"{label(content.intent)} intent: {_sequence(content.modalities)}."
+    if not content.consensus:
+        description += " The board did not reach consensus; see notes for the differing views."
     replaces = None
     if content.amendment is not None:
-        replaced = Identifier(system=CARE_PLAN_SYSTEM, value=str(content.amendment.replaces_id))
-        replaces = [Reference(identifier=replaced, display=f"Version {content.amendment.replaces_version}")]
-    return CarePlan(
-        id=resource_id,
-        identifier=[Identifier(system=CARE_PLAN_SYSTEM, value=str(document.id))],
-        status="active" if document.status == "final" else "draft",
-        intent="plan",
-        category=[_concept(SNOMED, "312384001", "Multidisciplinary assessment")],
-        title=f"Tumor board care plan, version {document.version}",
-        description=_plan_description(content),
-        subject=Reference(reference=patient_ref),
-        addresses=[Reference(reference=condition_ref)],
-        replaces=replaces,
-        created=_aware(document.generated_at),
-        author=author,
-        contributor=contributors or None,
-        activity=_activities(content.modalities) or None,
-        note=_plan_notes(document) or None,
+        replaced = {"system": codes.CARE_PLAN_SYSTEM, "value": str(content.amendment.replaces_id)}
+        replaces = [{"identifier": replaced, "display": f"Version {content.amendment.replaces_version}"}]
+    signature = document.signature
+    return compact(
+        {
+            "resourceType": "CarePlan",
+            "id": ids.of("careplan"),
+            "extension": _intent(content.intent),
+            "identifier": [{"system": codes.CARE_PLAN_SYSTEM, "value": str(document.id)}],
+            "status": "active" if document.status == "final" else "draft",
+            "intent": "plan",
+            "category": [concept(coding(codes.SNOMED, *codes.CARE_PLAN_CATEGORY))],
+            "title": f"Tumor board care plan, version {document.version}",
+            "description": description,
+            "subject": ids.ref("patient"),
+            "created": instant(document.generated_at),
+            "author": people.ref(signature.signed_by_name) if signature else None,
+            "contributor": [people.ref(r.author_name) for r in content.recommendations],
+            "addresses": [ids.ref("condition")],
+            "supportingInfo": [ids.ref(f"trial:{trial}", trial) for trial in content.trial_ids],
+            "replaces": replaces,
+            "activity": _activities(content.modalities),
+            "note": [{"text": text} for text in _plan_notes(document)],
+        }
     )
 
 
-def _entry(resource: Resource) -> BundleEntry:
-    return BundleEntry(fullUrl=_urn(str(resource.id)), resource=resource)
+def _trials(content: CarePlanContent, ids: Ids) -> list[Json]:
+    return [
+        {
+            "resourceType": "ResearchStudy",
+            "id": ids.of(f"trial:{trial}"),
+            "identifier": [{"system": codes.CLINICAL_TRIALS, "value": trial}],
+            "status": "active",
+        }
+        for trial in content.trial_ids
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Composition and the signature
+
+
+def _decision_lines(content: CarePlanContent) -> list[str]:
+    lines = [f"{label(content.intent)} intent: {_sequence(content.modalities)}."]
+    decision = content.decision
+    if decision is not None:
+        lines.append(decision.summary)
+        if decision.rationale:
+            lines.append(f"Rationale: {decision.rationale}")
+        if decision.trial_status:
+            trial = f" ({decision.trial_id})" if decision.trial_id else ""
+            lines.append(f"Clinical trial: {label(decision.trial_status)}{trial}.")
+        if decision.quorum_override:
+            lines.append(f"Decided without quorum: {decision.quorum_override}")
+    lines.append(
+        "The board reached consensus." if content.consensus else "The board did not reach consensus."
+    )
+    return lines
+
+
+def _section(
+    key: str, title: str, lines: list[str], entries: list[Json], loinc: tuple[str, str] | None = None
+) -> Json:
+    return compact(
+        {
+            "title": title,
+            "code": concept(
+                coding(codes.LOINC, *loinc) if loinc else None, coding(codes.SECTION_SYSTEM, key, title)
+            ),
+            "text": narrative(lines),
+            "entry": entries,
+        }
+    )
+
+
+def _sections(document: CarePlanDocument, ids: Ids, record: ClinicalRecord, people: _People) -> list[Json]:
+    content = document.content
+    meeting = content.meeting
+    recommendations = [
+        f"{label(r.discipline)}, {r.author_name} (version {r.version}): {label(r.intent)} intent, "
+        f"{_sequence(r.modalities)}. {r.summary}"
+        for r in content.recommendations
+    ]
+    attendance = [
+        f"{p.full_name} ({label(p.discipline) if p.discipline else 'no discipline'}, {label(p.role)}): "
+        f"{label(p.attendance) if p.attendance else 'invited'}"
+        for p in meeting.participants
+    ]
+    quorum = meeting.quorum
+    attendance.append(
+        f"Quorum ({quorum.basis}): required {', '.join(label(d) for d in quorum.required) or 'none'}; "
+        f"missing {', '.join(label(d) for d in quorum.missing) or 'none'}."
+    )
+    clinical = [
+        f"{content.diagnosis.display} ({content.diagnosis.system} {content.diagnosis.code})",
+        content.summary,
+    ]
+    trials = [ids.ref(f"trial:{trial}", trial) for trial in content.trial_ids]
+    return [
+        _section("question", "Question for the board", [content.question], [ids.ref("request")]),
+        _section("clinical", "Clinical data", clinical, [ids.ref(key) for key in record.findings]),
+        _section(
+            "decision",
+            "The board's decision",
+            _decision_lines(content),
+            [ids.ref("careplan"), *trials],
+            codes.PLAN_OF_CARE_SECTION,
+        ),
+        _section("recommendations", "Recommendations", recommendations or ["No recommendation."], []),
+        _section(
+            "attendance",
+            f"Attendance: {meeting.board_name}, {instant(meeting.starts_at)}",
+            attendance,
+            [people.ref(p.full_name) for p in meeting.participants],
+        ),
+    ]
+
+
+def _composition(document: CarePlanDocument, ids: Ids, record: ClinicalRecord, people: _People) -> Json:
+    content = document.content
+    signature = document.signature
+    if content.decision is not None:
+        authors = [people.ref(content.decision.decided_by_name)]
+    elif signature is not None:
+        authors = [people.ref(signature.signed_by_name)]
+    else:  # a version built before the board's decisions were recorded, not signed
+        authors = [{"display": content.meeting.board_name}]
+    status = "preliminary"
+    if signature is not None:
+        status = "amended" if content.amendment else "final"
+    relates = None
+    if content.amendment is not None:
+        target = {"system": codes.CARE_PLAN_SYSTEM, "value": str(content.amendment.replaces_id)}
+        relates = [{"code": "replaces", "targetIdentifier": target}]
+    sections = _sections(document, ids, record, people)  # names the attendees before they are listed
+    return compact(
+        {
+            "resourceType": "Composition",
+            "id": ids.of("composition"),
+            "identifier": {"system": CASE_SYSTEM, "value": str(content.case_id)},
+            "status": status,
+            "type": concept(coding(codes.LOINC, *codes.DOCUMENT_TYPE)),
+            "subject": ids.ref("patient"),
+            "date": instant(signature.signed_at if signature else document.generated_at),
+            "author": authors,
+            "title": f"Tumor board care plan, version {document.version}"
+            + ("" if signature else " (draft, not signed)"),
+            "attester": [
+                {
+                    "mode": "legal",
+                    "time": instant(signature.signed_at),
+                    "party": people.ref(signature.signed_by_name),
+                }
+            ]
+            if signature
+            else None,
+            "relatesTo": relates,
+            "section": sections,
+        }
+    )
+
+
+def _provenance(document: CarePlanDocument, ids: Ids, people: _People) -> Json | None:
+    signature = document.signature
+    if signature is None:
+        return None
+    signer = people.ref(signature.signed_by_name)
+    return {
+        "resourceType": "Provenance",
+        "id": ids.of("provenance"),
+        "target": [ids.ref("composition"), ids.ref("careplan")],
+        "recorded": instant(signature.signed_at),
+        "reason": [concept(text="Approved as the board's care plan")],
+        "agent": [{"type": concept(coding(codes.PROVENANCE_AGENT, "attester", "Attester")), "who": signer}],
+        "signature": [
+            {
+                "type": [coding(codes.SIGNATURE_TYPE, *codes.VERIFICATION_SIGNATURE)],
+                "when": instant(signature.signed_at),
+                "who": signer,
+            }
+        ],
+    }
 
 
 def build_fhir_bundle(document: CarePlanDocument) -> dict[str, Any]:
-    """The care plan as a FHIR R4 Bundle (type collection), validated with fhir.resources R4B."""
-    content = document.content
-    ids = {
-        kind: _resource_id(document, kind) for kind in ("patient", "condition", "stage", "ecog", "careplan")
-    }
-    patient_ref, condition_ref = _urn(ids["patient"]), _urn(ids["condition"])
-    stage_ref = _urn(ids["stage"]) if content.stage is not None else None
-
-    resources: list[Resource] = [
-        _patient(content, ids["patient"]),
-        _condition(content, ids["condition"], patient_ref, stage_ref),
+    """The care plan version as a FHIR document (Bundle of type document) in R4B."""
+    ids = Ids(document.id)
+    people = _People(ids)
+    record = clinical_record(document.content, ids, decided=document.content.decision is not None)
+    care_plan = _care_plan(document, ids, people)
+    composition = _composition(document, ids, record, people)
+    provenance = _provenance(document, ids, people)
+    resources = [
+        composition,
+        *record.resources,
+        care_plan,
+        *_trials(document.content, ids),
+        *people.resources(),
+        *([provenance] if provenance else []),
     ]
-    if content.stage is not None:
-        resources.append(_stage_observation(content.stage, ids["stage"], patient_ref, condition_ref))
-    if content.ecog is not None:
-        resources.append(_ecog_observation(content.ecog, ids["ecog"], patient_ref))
-    resources.append(_care_plan(document, ids["careplan"], patient_ref, condition_ref))
-
-    bundle = Bundle(
-        id=str(document.id),
-        identifier=Identifier(system=CARE_PLAN_SYSTEM, value=f"{document.id}:bundle"),
-        type="collection",
-        timestamp=_aware(document.generated_at),
-        entry=[_entry(resource) for resource in resources],
-    )
-    result: dict[str, Any] = bundle.model_dump(mode="json")
-    return result
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(document.id),
+        "identifier": {"system": codes.CARE_PLAN_SYSTEM, "value": f"{document.id}:{document.status}"},
+        "type": "document",
+        "timestamp": composition["date"],
+        "entry": [{"fullUrl": full_url(r["id"]), "resource": r} for r in resources],
+    }
+    return bundle

@@ -14,10 +14,13 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from tumorboard.care_plans.documents import render_pdf
 from tumorboard.care_plans.schemas import CarePlanDiff, CarePlanDocument
+from tumorboard.meetings import documents as meeting_documents
 
 NICENESS = 10
 PARENT_CHECK_SECONDS = 1.0
@@ -60,7 +63,18 @@ class PdfRenderer:
 
     async def render(self, document: CarePlanDocument, changes: CarePlanDiff | None) -> bytes:
         """The document's PDF, rendered in the rendering process."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), render_pdf, document, changes)
+        return await self.run(render_pdf, document, changes)
+
+    async def run(self, render: Callable[..., bytes], *args: Any) -> bytes:
+        """Another document's PDF (the referrer letter), rendered by a module-level function in the
+        rendering process, in turn with the care plans."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), render, *args)
+
+    async def render_page(self, html: str) -> bytes:
+        """A self-contained HTML page (a meeting document) as PDF, rendered in the rendering process."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool(), meeting_documents.render_pdf, html
+        )
 
     def stop(self) -> None:
         """Stop the rendering process (it also exits by itself when its parent dies)."""

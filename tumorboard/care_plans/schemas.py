@@ -84,6 +84,14 @@ class PlanComorbidity(msgspec.Struct, kw_only=True, frozen=True):
     code: str | None = None
 
 
+class PlanReferrer(msgspec.Struct, kw_only=True, frozen=True):
+    """The clinician who referred the patient, as named at submission."""
+
+    name: str
+    organisation: str | None = None
+    email: str | None = None
+
+
 class PlanParticipant(msgspec.Struct, kw_only=True, frozen=True):
     """A meeting participant as printed in the attendance block; `attendance` once the meeting started
     (present, absent, excused or unrecorded)."""
@@ -218,6 +226,8 @@ class CarePlanContent(msgspec.Struct, kw_only=True, frozen=True):
     prior_treatments: list[PlanPriorTreatment] = []
     comorbidities: list[PlanComorbidity] = []
     treatment_started: bool | None = None
+    discuss_by: date | None = None
+    referrer: PlanReferrer | None = None
 
 
 class CarePlanSignature(msgspec.Struct, kw_only=True, frozen=True):

@@ -106,6 +106,7 @@ async def sign(
     await change_status(conn, case_id, case["status"], CaseEvent.SIGN)
     await audit.record(conn, user.id, "sign", "care_plan", latest["id"])
     await outbox.add_job(conn, outbox.RENDER_CARE_PLAN_PDF, latest["id"])
+    await outbox.add_job(conn, outbox.SEND_REFERRER_LETTER, latest["id"])
     await notify_care_plan_ready(conn, NotificationKind.CARE_PLAN_FINAL, case_id, latest["id"])
     return document_from_row(await queries.care_plans.get_care_plan(conn, id=latest["id"]))
 

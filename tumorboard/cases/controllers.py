@@ -15,7 +15,10 @@ from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.cases.search import CaseSearch, submission_day
 from tumorboard.enums import CaseStatus, DiseaseSite
 from tumorboard.errors import InvalidInput
+from tumorboard.fhir import intake
+from tumorboard.fhir.resources import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from tumorboard.pagination import DEFAULT_LIMIT
+from tumorboard.validation import JSON_MEDIA_TYPE, UnsupportedMediaType, media_type
 from tumorboard.web import read_json
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -37,11 +40,17 @@ class CaseController(Controller):
     async def submit_case(
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
     ) -> Case:
-        """Submit a case (presenters); an Idempotency-Key header makes a retry return the first case."""
-        data = await read_json(request, CaseCreate)
+        """Submit a case (presenters) as JSON, or as an mCODE FHIR Bundle (application/fhir+json); an
+        Idempotency-Key header makes a retry return the first case."""
         key = request.headers.get("idempotency-key")
         if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
             raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        kind = media_type(request.headers.get("content-type"))
+        if kind == FHIR_MEDIA_TYPE:
+            return await intake.submit_bundle(conn, user, await request.body(), key)
+        if kind != JSON_MEDIA_TYPE:
+            raise UnsupportedMediaType(f"Request body must be {JSON_MEDIA_TYPE} or {FHIR_MEDIA_TYPE}")
+        data = await read_json(request, CaseCreate)
         return await service.submit_case(conn, user, data, await request.body(), key)
 
     @get("/{case_id:uuid}", operation_id="GetCase")

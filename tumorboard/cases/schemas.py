@@ -10,7 +10,7 @@ import msgspec
 
 from tumorboard.cases import clinical
 from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, Modality, Urgency
-from tumorboard.validation import InvalidBody, Name, Text, safe_message
+from tumorboard.validation import Email, InvalidBody, Name, Text, safe_message
 
 _BIRTH_DATE_IN_FUTURE = safe_message("birth_date must not be in the future")
 Sex = Literal["female", "male", "other", "unknown"]
@@ -18,6 +18,12 @@ Ecog = Annotated[int, msgspec.Meta(ge=0, le=4)]
 Laterality = Literal["left", "right", "bilateral", "midline", "not_applicable", "unknown"]
 StageType = Literal["clinical", "pathological", "post_therapy_clinical", "post_therapy_pathological"]
 Edition = Annotated[int, msgspec.Meta(ge=1, le=20)]
+
+
+def age_on(birth_date: date, day: date) -> int | None:
+    """Completed years of age on a day (None before birth)."""
+    years = day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+    return years if years >= 0 else None
 
 
 class Patient(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -96,6 +102,14 @@ class Comorbidity(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     code: Name | None = None
 
 
+class Referrer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """The clinician who referred the patient to the board: the signed outcome is written to them."""
+
+    name: Name
+    organisation: Name | None = None
+    email: Email | None = None
+
+
 class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of POST /cases."""
 
@@ -113,6 +127,7 @@ class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     prior_treatments: Annotated[list[PriorTreatment], msgspec.Meta(max_length=50)] = []
     comorbidities: Annotated[list[Comorbidity], msgspec.Meta(max_length=50)] = []
     treatment_started: bool | None = None
+    referrer: Referrer | None = None
 
     def __post_init__(self) -> None:
         today = clinical.latest_today()
@@ -162,6 +177,7 @@ class Case(msgspec.Struct, kw_only=True, frozen=True):
     prior_treatments: list[PriorTreatment] = []
     comorbidities: list[Comorbidity] = []
     treatment_started: bool | None = None
+    referrer: Referrer | None = None
     # Coordinators only: the MRN is recorded with other patient details than this case's.
     patient_mismatch: bool | msgspec.UnsetType = msgspec.UNSET
 

@@ -4,7 +4,7 @@
 or the diagnosis code, ignoring case and accents ("ada lov" finds Ada Lovelace, "c50.9" finds
 C50.911). Punctuation only separates words, so quotes and wildcards are searched as literal text
 and never as patterns. The other filters are exact. The database does the matching, with a word
-index (`case_search_query` in sql/migrations/0010_scale.sql); every search runs under a statement
+index (`case_search_query` in sql/migrations/0013_scale.sql); every search runs under a statement
 timeout.
 """
 

@@ -77,6 +77,7 @@ async def submit_case(
         prior_treatments=msgspec.to_builtins(data.prior_treatments),
         comorbidities=msgspec.to_builtins(data.comorbidities),
         treatment_started=data.treatment_started,
+        referrer=msgspec.to_builtins(data.referrer),
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         job=outbox.ASSIGN_CASE,
@@ -114,6 +115,7 @@ def _new_case(row: Record, presenter_id: UUID, data: CaseCreate) -> Case:
         prior_treatments=data.prior_treatments,
         comorbidities=data.comorbidities,
         treatment_started=data.treatment_started,
+        referrer=data.referrer,
     )
 
 

@@ -25,6 +25,7 @@ from tumorboard.db import Record, fetch_all, queries
 from tumorboard.decisions.schemas import Decision, DecisionCreate, Outcome, decision_from_row
 from tumorboard.errors import Conflict, NotFound
 from tumorboard.meetings.policy import MeetingFacts
+from tumorboard.meetings.presentation import make_way
 from tumorboard.meetings.quorum import attendance_view, quorum
 from tumorboard.meetings.rules import discipline_names, local_day
 from tumorboard.policy import enforce
@@ -75,6 +76,7 @@ async def record_decision(conn: asyncpg.Connection, user: User, case_id: UUID, d
     if data.outcome == Outcome.DEFER:
         day = local_day(meeting["starts_at"], meeting["time_zone"])
         note = f"Deferred by the board at its meeting of {day.isoformat()}: {data.summary}"
+        await make_way(conn, meeting["id"], case_id)
         await queries.decisions.requeue_deferred_case(
             conn, id=case_id, note=note, to_status=target, from_statuses=[case.status]
         )

@@ -3,8 +3,8 @@
 A day before the lock, presenters of cases that are not ready get a notice. At the lock (by
 default 24 hours before the start) a routine case that is not ready leaves the
 meeting for the next one that fits, with a note saying what was missing; the remaining order is
-frozen; and a job renders the agenda PDF and records a notice for every participant and presenter
-(`scheduling_notice`: the hook a delivery channel such as an in-app inbox or e-mail reads).
+frozen; and a job renders the agenda PDF and the meeting pack, then tells every participant and
+presenter through the inbox (and by email when configured).
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from tumorboard.cases.lifecycle import CaseEvent, allows, statement
 from tumorboard.db import fetch_all, queries
 from tumorboard.enums import MeetingStatus, Urgency
 from tumorboard.errors import NotReady
-from tumorboard.meetings.documents import fingerprint, render_agenda_html, render_agenda_pdf
+from tumorboard.meetings.documents import fingerprint, render_agenda_html, render_pdf
+from tumorboard.meetings.pack import store_pack
 from tumorboard.meetings.rules import Deferral
 from tumorboard.meetings.schemas import Agenda, AgendaCase, Meeting, MeetingSummary
 from tumorboard.meetings.service import load_meeting, require_meeting_reader
+from tumorboard.notifications.schemas import NotificationKind
+from tumorboard.notifications.service import notify_meeting
 
 DUE_BATCH = 100
 # Presenters of unready cases are reminded this long before the agenda locks.
@@ -77,7 +80,7 @@ async def store_agenda_pdf(conn: asyncpg.Connection, meeting_id: UUID) -> str:
     html = render_agenda_html(agenda_of(await load_meeting(conn, meeting_id)))
     key = fingerprint(html)
     if await queries.meetings.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key) is None:
-        pdf = await asyncio.to_thread(render_agenda_pdf, html)
+        pdf = await asyncio.to_thread(render_pdf, html)
         await queries.meetings.insert_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key, pdf=pdf)
     return key
 
@@ -93,12 +96,11 @@ async def remind_presenters(conn: asyncpg.Connection) -> int:
         async with conn.transaction():
             meeting = await load_meeting(conn, row["id"])
             unready = [case for case in meeting.cases if not case.ready]
-            await queries.meetings.insert_notices(
+            await notify_meeting(
                 conn,
-                meeting_id=meeting.id,
-                kind="missing_items",
-                recipient_ids=[case.presenter_id for case in unready],
-                case_ids=[case.id for case in unready],
+                meeting.id,
+                NotificationKind.MISSING_ITEMS,
+                [(case.presenter_id, case.id) for case in unready],
             )
             await queries.meetings.mark_presenters_reminded(conn, id=meeting.id)
             reminded += len(unready)
@@ -138,12 +140,11 @@ async def lock_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
     if deferred:
         # One pass finds the deferred cases their next meetings.
         await outbox.add_job(conn, outbox.ASSIGN_WAITING_CASES, meeting_id)
-        await queries.meetings.insert_notices(
+        await notify_meeting(
             conn,
-            meeting_id=meeting_id,
-            kind="case_deferred",
-            recipient_ids=[case.presenter_id for case in deferred],
-            case_ids=[case.id for case in deferred],
+            meeting_id,
+            NotificationKind.CASE_DEFERRED,
+            [(case.presenter_id, case.id) for case in deferred],
         )
     await audit.record(conn, None, "lock_agenda", "meeting", meeting_id)
     await outbox.add_job(conn, outbox.SEND_AGENDA, meeting_id)
@@ -171,28 +172,24 @@ async def _defer_case(conn: asyncpg.Connection, meeting: Meeting, case: AgendaCa
 
 
 async def send_agenda(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
-    """Send a frozen agenda once: store its PDF and record a notice for every participant and
-    every presenter with a case on it. Runs outside a transaction (rendering takes a while)."""
+    """Send a frozen agenda once: store its PDF and the meeting pack, then tell every participant (the
+    agenda and pack are ready) and every presenter with a case on it, each once. Runs outside a
+    transaction (rendering takes a while)."""
     key = await store_agenda_pdf(conn, meeting_id)
+    await store_pack(conn, meeting_id)
     async with conn.transaction():
         meeting = await queries.meetings.lock_meeting_for_sending(conn, id=meeting_id)
         if meeting is None or meeting["agenda_locked_at"] is None or meeting["agenda_sent_at"] is not None:
             return False
         loaded = await load_meeting(conn, meeting_id)
-        participants = [p.user_id for p in loaded.participants]
-        await queries.meetings.insert_notices(
-            conn,
-            meeting_id=meeting_id,
-            kind="agenda",
-            recipient_ids=participants,
-            case_ids=[None] * len(participants),
+        await notify_meeting(
+            conn, meeting_id, NotificationKind.AGENDA, [(p.user_id, None) for p in loaded.participants]
         )
-        await queries.meetings.insert_notices(
+        await notify_meeting(
             conn,
-            meeting_id=meeting_id,
-            kind="case_on_agenda",
-            recipient_ids=[case.presenter_id for case in loaded.cases],
-            case_ids=[case.id for case in loaded.cases],
+            meeting_id,
+            NotificationKind.CASE_ON_AGENDA,
+            [(case.presenter_id, case.id) for case in loaded.cases],
         )
         await queries.meetings.mark_agenda_sent(conn, id=meeting_id, fingerprint=key)
         await audit.record(conn, None, "send_agenda", "meeting", meeting_id)

@@ -12,12 +12,14 @@ from litestar.params import Parameter
 
 from tumorboard.auth.schemas import User
 from tumorboard.errors import NotFound
-from tumorboard.meetings import agenda, attendance, calendar, readiness, series, service
+from tumorboard.meetings import agenda, attendance, calendar, pack, presentation, readiness, series, service
 from tumorboard.meetings.schemas import (
     Agenda,
+    AgendaSlots,
     AttendancePut,
     CalendarFeed,
     CaseReadiness,
+    CurrentCasePut,
     Meeting,
     MeetingCreate,
     MeetingPage,
@@ -27,6 +29,7 @@ from tumorboard.meetings.schemas import (
     Series,
     SeriesCreate,
 )
+from tumorboard.meetings.slots import agenda_slots
 from tumorboard.pagination import DEFAULT_LIMIT
 from tumorboard.settings import current_settings
 from tumorboard.web import read_json
@@ -122,6 +125,35 @@ class MeetingController(Controller):
         """The agenda as a PDF; 503 with Retry-After while a worker renders it."""
         pdf = await agenda.get_agenda_pdf(conn, user, meeting_id)
         headers = {**NO_STORE, "Content-Disposition": f'inline; filename="agenda-{meeting_id}.pdf"'}
+        return Response(pdf, media_type="application/pdf", headers=headers)
+
+    @get("/{meeting_id:uuid}/slots", operation_id="GetAgendaSlots")
+    async def get_slots(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> AgendaSlots:
+        """The running order: every case for participants and coordinators; for a presenter of a case
+        on the meeting, their own cases in full and the others as time slots without patient data."""
+        return await agenda_slots(conn, user, meeting_id)
+
+    @put("/{meeting_id:uuid}/current-case", operation_id="PresentCase")
+    async def present_case(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+    ) -> Meeting:
+        """Put a case of the agenda on the running meeting's screen, or clear it (chair or coordinators)."""
+        data = await read_json(request, CurrentCasePut)
+        return await presentation.present_case(conn, user, meeting_id, data.case_id)
+
+    @post("/{meeting_id:uuid}/next-case", operation_id="PresentNextCase", status_code=200)
+    async def present_next_case(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Meeting:
+        """Move the running meeting's screen on to the next case awaiting a decision (chair or
+        coordinators)."""
+        return await presentation.present_next_case(conn, user, meeting_id)
+
+    @get("/{meeting_id:uuid}/pack.pdf", operation_id="GetMeetingPack")
+    async def get_pack(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
+        """The meeting pack (each case's summary, question, clinical data and recommendations so far)
+        as a PDF, for participants and coordinators, every download audited; 503 with Retry-After
+        while a worker renders it."""
+        pdf = await pack.get_pack_pdf(conn, user, meeting_id)
+        headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="meeting-pack-{meeting_id}.pdf"'}
         return Response(pdf, media_type="application/pdf", headers=headers)
 
     @get("/{meeting_id:uuid}/invite.ics", operation_id="GetMeetingInvite")

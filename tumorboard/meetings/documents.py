@@ -1,4 +1,6 @@
-"""The agenda document: an HTML page, and the PDF weasyprint renders from the same HTML."""
+"""Meeting documents: the agenda and the meeting pack as HTML pages, and the PDFs weasyprint renders
+from the same HTML. Each is rendered from its document model (`Agenda`, `MeetingPack`) by a template
+of its own, so the content does not depend on the rendering engine."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import weasyprint
 from weasyprint.urls import URLFetcher
 
 from tumorboard.boards.schemas import describe_items
+from tumorboard.meetings.pack_schemas import MeetingPack
 from tumorboard.meetings.schemas import Agenda
 from tumorboard.settings import TEMPLATES_DIR
 
 TEMPLATE_NAME = "agenda.html"
+PACK_TEMPLATE_NAME = "meeting_pack.html"
 
 
 def local(moment: datetime | None, time_zone: str, pattern: str) -> str:
@@ -48,13 +52,18 @@ def render_agenda_html(agenda: Agenda) -> str:
     return _ENV.get_template(TEMPLATE_NAME).render(agenda=agenda)
 
 
+def render_pack_html(pack: MeetingPack) -> str:
+    """The meeting pack as a self-contained HTML page."""
+    return _ENV.get_template(PACK_TEMPLATE_NAME).render(pack=pack)
+
+
 def fingerprint(html: str) -> str:
-    """SHA-256 of a rendered agenda: the same agenda gives the same document."""
+    """SHA-256 of a rendered document: the same content gives the same document."""
     return hashlib.sha256(html.encode()).hexdigest()
 
 
-def render_agenda_pdf(html: str) -> bytes:
-    """The agenda page as PDF (CPU-heavy: call it off the event loop)."""
+def render_pdf(html: str) -> bytes:
+    """A meeting document's page as PDF (CPU-heavy: call it off the event loop)."""
     # The page is self-contained: refuse every external fetch.
     document = weasyprint.HTML(
         string=html, base_url=str(TEMPLATES_DIR), url_fetcher=URLFetcher(allowed_protocols=frozenset())

@@ -78,6 +78,26 @@ def can_record_attendance(user: User, meeting: MeetingFacts, role: str | None) -
     return ALLOWED
 
 
+def can_present(user: User, meeting: MeetingFacts, role: str | None) -> Verdict:
+    """Choose the case on the meeting's screen (present one, move to the next): its chair or a
+    coordinator, while the meeting is in progress."""
+    if not (verdict := _running(user, role)):
+        return verdict
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        return conflict(f"The meeting is {meeting.status}; cases are presented while it is in progress")
+    return ALLOWED
+
+
+def can_read_slots(user: User, role: str | None, presents_a_case: bool) -> Verdict:
+    """The agenda's time slots: its participants and coordinators, and the presenters of its cases
+    (who see their own cases in full and the others without patient data)."""
+    if role is not None or user.has_role(Role.COORDINATOR) or presents_a_case:
+        return ALLOWED
+    return forbidden(
+        "Only the meeting's participants, coordinators and the presenters of its cases may see it"
+    )
+
+
 def can_change_schedule(user: User, meeting: MeetingFacts) -> Verdict:
     """Move, cancel or change the participants of a meeting: coordinators, while it is scheduled."""
     if not user.has_role(Role.COORDINATOR):

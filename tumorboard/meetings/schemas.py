@@ -110,6 +110,33 @@ class Meeting(MeetingSummary, kw_only=True, frozen=True):
     started_at: datetime | None = None
     closed_at: datetime | None = None
     sequence: int = 0
+    current_case_id: UUID | None = None
+    current_case_since: datetime | None = None
+
+
+class CurrentCasePut(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of PUT /meetings/{id}/current-case: the case to put on the meeting's screen (null clears it)."""
+
+    case_id: UUID | None
+
+
+class AgendaSlot(msgspec.Struct, kw_only=True, frozen=True):
+    """A slot of the running order: the case in full when the caller may see it, else only its time
+    and whether the board has dealt with it."""
+
+    position: int
+    slot_starts_at: datetime | None
+    slot_ends_at: datetime | None
+    status: CaseStatus
+    on_screen: bool
+    case: AgendaCase | None = None
+
+
+class AgendaSlots(msgspec.Struct, kw_only=True, frozen=True):
+    """A meeting's running order as the caller may see it."""
+
+    meeting: MeetingSummary
+    slots: list[AgendaSlot]
 
 
 class MeetingPage(msgspec.Struct, kw_only=True, frozen=True):

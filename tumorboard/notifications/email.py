@@ -19,14 +19,15 @@ import asyncpg
 import jinja2
 
 from tumorboard.db import Record, queries
-from tumorboard.notifications.schemas import NotificationKind
-from tumorboard.notifications.service import care_plan_link, title
+from tumorboard.notifications.schemas import MEETING_NOTICES, NotificationKind
+from tumorboard.notifications.service import link, title
 from tumorboard.settings import TEMPLATES_DIR, Settings
 
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 20
-TEMPLATE_STEM = "email_care_plan_ready"
+CARE_PLAN_TEMPLATE = "email_care_plan_ready"
+MEETING_NOTICE_TEMPLATE = "email_meeting_notice"
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -41,25 +42,28 @@ def case_reference(case_id: UUID) -> str:
 
 
 def compose(row: Record, settings: Settings) -> EmailMessage:
-    """The email for one notification row (recipient, kind, case, version)."""
+    """The email for one notification row (recipient, kind, case or meeting, version)."""
     kind = NotificationKind(row["kind"])
+    case_id = row["case_id"]
     context = {
         "recipient_name": row["full_name"],
-        "headline": title(kind, row["version"]),
+        "headline": title(kind, row["version"], row["meeting_on"]),
         "is_final": kind == NotificationKind.CARE_PLAN_FINAL,
         "version": row["version"],
-        "case_id": str(row["case_id"]),
-        "link": settings.public_url + care_plan_link(row["case_id"], row["version"]),
+        "case_id": str(case_id) if case_id else None,
+        "link": settings.public_url + link(kind, case_id, row["version"], row["meeting_id"]),
     }
+    stem = MEETING_NOTICE_TEMPLATE if kind in MEETING_NOTICES else CARE_PLAN_TEMPLATE
     message = EmailMessage()
-    message["Subject"] = f"{context['headline']}: case {case_reference(row['case_id'])}"
+    subject = context["headline"]
+    message["Subject"] = f"{subject}: case {case_reference(case_id)}" if case_id else subject
     message["From"] = settings.smtp_from
     message["To"] = row["email"]
     domain = settings.smtp_from.rpartition("@")[2] or "tumorboard"
     message["Message-ID"] = f"<notification-{row['id']}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_ENV.get_template(f"{TEMPLATE_STEM}.txt").render(context))
-    message.add_alternative(_ENV.get_template(f"{TEMPLATE_STEM}.html").render(context), subtype="html")
+    message.set_content(_ENV.get_template(f"{stem}.txt").render(context))
+    message.add_alternative(_ENV.get_template(f"{stem}.html").render(context), subtype="html")
     return message
 
 

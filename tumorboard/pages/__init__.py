@@ -27,9 +27,11 @@ from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
+from tumorboard.pages.presentation import PresentationPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.reports import ReportPages
 from tumorboard.pages.security import csrf_config
+from tumorboard.pages.slots import SlotsPages
 from tumorboard.pages.sso import SingleSignOnPages
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -49,6 +51,8 @@ pages = Router(
         FollowUpPages,
         MeetingPages,
         MeetingRunPages,
+        PresentationPages,
+        SlotsPages,
         LivePages,
         BoardPages,
         ReportPages,

@@ -113,6 +113,11 @@ def case_body(form: FormMultiDict) -> dict[str, Any]:
         "question": text(form, "question"),
         "urgency": text(form, "urgency") or Urgency.ROUTINE,
         "discuss_by": optional(form, "discuss_by"),
+        "referrer": {
+            "name": text(form, "referrer.name"),
+            "organisation": text(form, "referrer.organisation"),
+            "email": text(form, "referrer.email"),
+        },
     }
     return compact(body)
 

@@ -1,4 +1,5 @@
-"""Case pages: the list, one case with its history, and the actions on it (withdraw, move)."""
+"""Case pages: the list, one case with its history (following its status live), and the actions on it
+(withdraw, move)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import Parameter
-from litestar.response import Template
+from litestar.response import ServerSentEvent, Template
 
 from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
@@ -21,22 +24,26 @@ from tumorboard.cases.schemas import Case, CaseMove
 from tumorboard.cases.search import CaseSearch, submission_day
 from tumorboard.decisions.service import decisions_of
 from tumorboard.enums import CaseStatus, DiseaseSite
-from tumorboard.errors import InvalidInput
+from tumorboard.errors import DomainError, InvalidInput
 from tumorboard.labels import label
-from tumorboard.meetings.policy import MeetingFacts
+from tumorboard.letters.service import letters_of
+from tumorboard.meetings.policy import MeetingFacts, can_read_slots
 from tumorboard.meetings.service import list_meetings
+from tumorboard.notifications.service import email_enabled
 from tumorboard.pages import work
 from tumorboard.pages.attachments import documents_context
 from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, form_error, page
 from tumorboard.pages.decisions import decision_form_values
 from tumorboard.pages.forms import decode, text
 from tumorboard.pages.schemas import TimelineEvent
+from tumorboard.pages.streams import live_stream, provide_live_user, refusal_as_text, renderer
 from tumorboard.recommendations.policy import can_recommend, can_revise
 from tumorboard.recommendations.service import recommendations_of
 
 LIST_LIMIT = 50
 MOVE_CHOICES = 50
 STEPS = (CaseStatus.SUBMITTED, CaseStatus.SCHEDULED, CaseStatus.DISCUSSED, CaseStatus.FINALIZED)
+LIVE_TEMPLATE = "pages/_case_live.html"
 
 
 def describe(event: TimelineEvent) -> str:
@@ -58,11 +65,42 @@ def describe(event: TimelineEvent) -> str:
         ("update", "recommendation"): f"Recommendation revised by {who}",
         ("build", "care_plan"): f"Care plan draft version {event.version} prepared",
         ("sign", "care_plan"): f"Care plan signed by {who}",
+        ("write_letter", "case"): "Letter to the referring clinician written",
+        ("send_letter", "case"): "Letter to the referring clinician emailed",
     }
     return known.get(
         (event.action, event.subject_type),
         f"{label(event.action)} ({label(event.subject_type).lower()}) by {who}",
     )
+
+
+async def case_status_context(conn: asyncpg.Connection, user: User, case: Case) -> dict[str, Any]:
+    """What the case page shows live: where the case stands, its decisions, care plan and history, and
+    the links the user may follow (the policies' answers)."""
+    recommendations = await recommendations_of(conn, case.id)
+    meeting = (
+        (await work.meeting_briefs(conn, [case.meeting_id])).get(case.meeting_id) if case.meeting_id else None
+    )
+    role = await participant_role(conn, case.meeting_id, user.id)
+    facts = CaseFacts.of(case)
+    own = next((r for r in recommendations if r.author_id == user.id), None)
+    return {
+        "user": user,
+        "case": case,
+        "meeting": meeting,
+        "role": role,
+        "recommendations": recommendations,
+        "own": own,
+        "timeline": [
+            (e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case.id, case.created_at)
+        ],
+        "care_plan": await work.latest_care_plan(conn, case.id),
+        "steps": STEPS,
+        "decisions": await decisions_of(conn, case.id),
+        "may_recommend": bool(
+            can_revise(user, own.author_id, facts, role) if own else can_recommend(user, facts, role)
+        ),
+    }
 
 
 class CasePages(Controller):
@@ -142,44 +180,25 @@ class CasePages(Controller):
     async def show(
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
     ) -> Template:
-        """A case: its data, where it stands, its history, the recommendations and its care plan."""
+        """A case: its data, where it stands, its history, the recommendations and its care plan; where it
+        stands, its decisions and care plan follow live while the page is open."""
         case = await service.get_case(conn, user, case_id)
-        recommendations = await recommendations_of(conn, case_id)
-        meeting = (
-            (await work.meeting_briefs(conn, [case.meeting_id])).get(case.meeting_id)
-            if case.meeting_id
-            else None
-        )
-        role = await participant_role(conn, case.meeting_id, user.id)
+        live = await case_status_context(conn, user, case)
+        role, recommendations, decisions = live["role"], live["recommendations"], live["decisions"]
         facts = CaseFacts.of(case)
-        meeting_facts = MeetingFacts.of(meeting) if meeting else None
-        own = next((r for r in recommendations if r.author_id == user.id), None)
+        meeting_facts = MeetingFacts.of(live["meeting"]) if live["meeting"] else None
         may_move = bool(can_move(user, facts))
         move_to = []
         if may_move:
             coming = await list_meetings(conn, user, None, datetime.now(UTC), None, MOVE_CHOICES, None)
             move_to = [m for m in coming.items if m.status == "scheduled" and m.id != case.meeting_id]
-        decisions = await decisions_of(conn, case_id)
         may_decide = bool(can_decide(user, facts, meeting_facts, role))
         return page(
             request,
             "pages/case.html",
-            user=user,
-            case=case,
-            meeting=meeting,
-            role=role,
-            recommendations=recommendations,
-            own=own,
-            timeline=[
-                (e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case_id, case.created_at)
-            ],
-            care_plan=await work.latest_care_plan(conn, case_id),
-            steps=STEPS,
-            decisions=decisions,
+            fingerprint=await work.case_live_fingerprint(conn, case_id),
+            **live,
             may_withdraw=bool(can_withdraw(user, facts)),
-            may_recommend=bool(
-                can_revise(user, own.author_id, facts, role) if own else can_recommend(user, facts, role)
-            ),
             may_decide=may_decide,
             may_defer=bool(can_decide(user, facts, meeting_facts, role, DEFER)),
             decision_values=decision_form_values(decisions, recommendations, case.meeting_id)
@@ -187,8 +206,39 @@ class CasePages(Controller):
             else {},
             may_move=may_move,
             move_to=move_to,
+            may_open_agenda=bool(can_read_slots(user, role, case.presenter_id == user.id)),
+            letters=await letters_of(conn, case_id) if case.referrer else [],
+            email_enabled=email_enabled(),
             **await documents_context(conn, user, case),
         )
+
+    @get(
+        "/cases/{case_id:uuid}/live",
+        dependencies={"user": Provide(provide_live_user)},
+        exception_handlers={DomainError: refusal_as_text},
+    )
+    async def live(
+        self,
+        request: Request[Any, Any, Any],
+        conn: asyncpg.Connection,
+        user: User,
+        state: State,
+        case_id: UUID,
+        since: Annotated[str | None, Parameter(max_length=64)] = None,
+    ) -> ServerSentEvent:
+        """Stream where the case stands, its decisions, care plan and history, redrawn whenever its
+        status, recommendations, decisions or care plan change."""
+        await service.get_case(conn, user, case_id)  # checks access now, in the request's transaction
+        render = renderer(request, LIVE_TEMPLATE)
+
+        async def digest(conn: asyncpg.Connection) -> str | None:
+            return await work.case_live_fingerprint(conn, case_id)
+
+        async def redraw(conn: asyncpg.Connection) -> str:
+            case = await service.get_case(conn, user, case_id)
+            return render(await case_status_context(conn, user, case))
+
+        return await live_stream(request, conn, state, user, digest, redraw, since)
 
     @post("/cases/{case_id:uuid}/withdraw")
     async def withdraw(

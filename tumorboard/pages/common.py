@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -57,6 +58,9 @@ def page(
     signing out).
     """
     cookies = [clear_flash_cookie(request)] if FLASH_COOKIE in request.cookies else []
+    ends_at: datetime | None = getattr(request.state, "session_ends_at", None)
+    if ends_at is not None:  # the page clears the patient data it shows at the latest then
+        context["session_ends_in"] = max(0, int((ends_at - datetime.now(UTC)).total_seconds()))
     return Template(
         template,
         context={**context, "flash": read_flash(request)},

@@ -5,7 +5,6 @@ The form posts the same fields as POST /cases/{id}/decision and goes through the
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +18,7 @@ from tumorboard.decisions.service import record_decision
 from tumorboard.enums import CaseStatus
 from tumorboard.pages.common import attempt, done_or_refused, safe_next
 from tumorboard.pages.forms import compact, decode, flatten, optional, text, texts
+from tumorboard.recommendations.agreement import agreement
 from tumorboard.recommendations.schemas import Recommendation
 
 MAX_PLAN_STEPS = 10
@@ -49,7 +49,8 @@ def decision_body(form: Any) -> dict[str, Any]:
 def decision_form_values(
     decisions: list[Decision], recommendations: list[Recommendation], meeting_id: UUID | None
 ) -> dict[str, str]:
-    """What the form starts with: the plan recorded at this meeting, else the plan most reviewers proposed."""
+    """What the form starts with: the plan recorded at this meeting, else the plan most reviewers proposed
+    (the first proposed, when several have as much support)."""
     current = next(
         (d for d in reversed(decisions) if d.meeting_id == meeting_id and d.outcome == Outcome.PLAN), None
     )
@@ -66,11 +67,11 @@ def decision_form_values(
             }
         )
         return {**values, "revision": str(current.revision)}
-    proposals = Counter((str(r.intent), tuple(str(m) for m in r.modalities)) for r in recommendations)
+    proposals = agreement(recommendations).proposals
     if not proposals:
         return {}
-    (intent, modalities), _ = proposals.most_common(1)[0]
-    return flatten({"intent": intent, "modalities": list(modalities)})
+    lead = proposals[0]
+    return flatten({"intent": lead.intent, "modalities": lead.modalities, "summary": lead.summary()})
 
 
 class DecisionPages(Controller):

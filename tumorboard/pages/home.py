@@ -1,20 +1,22 @@
-"""The home page: each user's own work, one section per role they hold."""
+"""The home page: each user's unread notices and own work, one section per role they hold."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import asyncpg
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from tumorboard.auth.schemas import User
 from tumorboard.cases.service import list_cases
 from tumorboard.enums import CaseStatus, ParticipantRole, Role
+from tumorboard.notifications.service import list_notifications, mark_all_read
 from tumorboard.pages import work
-from tumorboard.pages.common import page
+from tumorboard.pages.common import done, page
 
 HOME_CASES = 100
+HOME_NOTICES = 10
 
 
 class HomePage(Controller):
@@ -25,7 +27,8 @@ class HomePage(Controller):
     @get("/")
     async def home(self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User) -> Template:
         """A presenter's cases, a reviewer's coming agenda, a chair's meetings, a coordinator's planning."""
-        context: dict[str, Any] = {"user": user}
+        notices = await list_notifications(conn, user, unread_only=True, limit=HOME_NOTICES, cursor=None)
+        context: dict[str, Any] = {"user": user, "notices": notices}
         if user.has_role(Role.PRESENTER):
             mine = await list_cases(
                 conn, user, status=None, meeting_id=None, mine=True, limit=HOME_CASES, cursor=None
@@ -52,3 +55,11 @@ class HomePage(Controller):
             )
             context["waiting_cases"] = waiting.items
         return page(request, "home.html", **context)
+
+    @post("/notifications/read-all")
+    async def read_all(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
+    ) -> Response[Any]:
+        """Mark every unread notice read."""
+        marked = await mark_all_read(conn, user)
+        return done(request, "/", f"{marked.marked} notice(s) marked as read.")

@@ -1,118 +1,24 @@
-"""The live agenda: server-sent events that redraw a meeting's agenda as recommendations arrive.
-
-The stream polls a digest of the agenda every two seconds on a pooled connection it holds only for
-that query, and sends the redrawn agenda when the digest changes. Each stream ends after a minute;
-the browser reconnects at once (sending the last digest as Last-Event-ID), which re-checks the
-session and access, keeps proxies from cutting an idle stream, and lets the server shut down
-promptly. Reconnecting does not extend the session: an open meeting page does not keep an idle
-user signed in.
-
-Every poll also checks the session in the database (without sliding it):
-once it has ended (sign-out anywhere, expiry, deactivation, password reset) the stream sends a
-`session-ended` event and closes, and the page's script clears the patient data it shows. A user
-has at most MAX_STREAMS_PER_USER streams open, across all web processes (429 beyond).
-"""
+"""The live agenda: the meeting page's agenda, redrawn over server-sent events as recommendations
+arrive (the stream's mechanics, session checks and limits are in `tumorboard.pages.streams`)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncGenerator, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-import anyio
 import asyncpg
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
-from tumorboard import audit
 from tumorboard.auth.schemas import User
-from tumorboard.auth.service import SESSION, resolve_token
-from tumorboard.db import queries
-from tumorboard.errors import DomainError, NotAuthenticated, TooManyStreams
+from tumorboard.errors import DomainError
 from tumorboard.meetings.service import get_meeting
 from tumorboard.pages import work
 from tumorboard.pages.meetings import AGENDA_TEMPLATE, agenda_context
-from tumorboard.web import session_from
-
-POLL_SECONDS = 2.0
-STREAM_SECONDS = 60.0
-MAX_STREAMS_PER_USER = 6
-STALE_STREAM_SECONDS = 2 * STREAM_SECONDS
-SESSION_ENDED = "session-ended"
-Render = Callable[[dict[str, Any]], str]
-
-
-async def provide_live_user(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> User:
-    """The signed-in user of a live stream, without sliding the session's idle expiry."""
-    cookie = session_from(request)
-    if not cookie:
-        raise NotAuthenticated("Sign in first")
-    credential = await resolve_token(conn, cookie, SESSION)
-    request.state.user_id = credential.user.id
-    context = audit.current_request()
-    context.user_id, context.credential_id = credential.user.id, credential.id
-    return credential.user
-
-
-def refusal_as_text(request: Request[Any, Any, Any], exc: DomainError) -> Response[str]:
-    """A refused stream answers with a short text the page does not swap in; its script clears the
-    page on 401 and 403 (session ended, access lost)."""
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
-    return Response(exc.detail, status_code=exc.status_code, media_type="text/plain", headers=headers)
-
-
-async def open_stream(conn: asyncpg.Connection, user: User) -> UUID:
-    """Count a new stream of the user (serialised per user, so the limit is exact); 429 beyond it."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('live:' || $1, 0))", str(user.id))
-        stream_id = await queries.pages.open_live_stream(
-            conn, user_id=user.id, max_streams=MAX_STREAMS_PER_USER, stale_seconds=STALE_STREAM_SECONDS
-        )
-    if stream_id is None:
-        raise TooManyStreams(f"At most {MAX_STREAMS_PER_USER} live pages may be open at once")
-    return stream_id
-
-
-async def _session_alive(conn: asyncpg.Connection, session: str) -> bool:
-    try:
-        await resolve_token(conn, session, SESSION)
-    except NotAuthenticated:
-        return False
-    return True
-
-
-async def agenda_updates(
-    pool: asyncpg.Pool, render: Render, user: User, session: str, meeting_id: UUID, last: str | None
-) -> AsyncGenerator[ServerSentEventMessage]:
-    """The agenda, redrawn each time its digest changes, for about a minute or until the session ends."""
-    deadline = time.monotonic() + STREAM_SECONDS
-    while time.monotonic() < deadline:
-        async with pool.acquire() as conn:
-            if not await _session_alive(conn, session):
-                yield ServerSentEventMessage(data="", event=SESSION_ENDED)
-                return
-            fingerprint = await work.live_agenda_fingerprint(conn, meeting_id)
-        if fingerprint is None:
-            return
-        if fingerprint != last:
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    meeting = await get_meeting(conn, user, meeting_id)
-                    html = render(await agenda_context(conn, user, meeting))
-            except DomainError as refused:  # no longer a participant: record it and stop
-                if refused.audit:
-                    async with pool.acquire() as conn:
-                        await audit.record_refusal(conn, user.id, refused.audit)
-                return
-            yield ServerSentEventMessage(data=html, id=fingerprint)
-            last = fingerprint
-        await asyncio.sleep(POLL_SECONDS)
+from tumorboard.pages.streams import live_stream, provide_live_user, refusal_as_text, renderer
 
 
 class LivePages(Controller):
@@ -136,29 +42,13 @@ class LivePages(Controller):
     ) -> ServerSentEvent:
         """Stream the agenda of a meeting the user may see; nothing is sent until it changes."""
         await get_meeting(conn, user, meeting_id)  # checks access now, in the request's transaction
-        stream_id = await open_stream(conn, user)
-        engine = request.app.template_engine
-        assert engine is not None
-        template = engine.get_template(AGENDA_TEMPLATE)
-        last = request.headers.get("last-event-id") or since
-        session = session_from(request)
-        assert session is not None  # provide_live_user found it
-        updates = agenda_updates(
-            state.pool, lambda context: template.render(**context), user, session, meeting_id, last
-        )
-        return ServerSentEvent(_counted(state.pool, stream_id, updates))
+        render = renderer(request, AGENDA_TEMPLATE)
 
+        async def digest(conn: asyncpg.Connection) -> str | None:
+            return await work.live_agenda_fingerprint(conn, meeting_id)
 
-async def _counted(
-    pool: asyncpg.Pool, stream_id: UUID, updates: AsyncGenerator[ServerSentEventMessage]
-) -> AsyncGenerator[ServerSentEventMessage]:
-    """The updates, with the stream uncounted when they end (or the browser goes away)."""
-    try:
-        async for update in updates:
-            yield update
-    finally:
-        # Shielded: when the browser goes away the stream is cancelled, and the row must still go.
-        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-            await updates.aclose()
-            async with pool.acquire(timeout=5) as conn:  # else the row stops counting after two minutes
-                await queries.pages.close_live_stream(conn, id=stream_id)
+        async def redraw(conn: asyncpg.Connection) -> str:
+            meeting = await get_meeting(conn, user, meeting_id)
+            return render(await agenda_context(conn, user, meeting))
+
+        return await live_stream(request, conn, state, user, digest, redraw, since)

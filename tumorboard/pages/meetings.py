@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from tumorboard.auth.access import participant_role, require_role
-from tumorboard.auth.schemas import Credential, User
+from tumorboard.auth.schemas import User
 from tumorboard.auth.service import list_users
 from tumorboard.boards.service import list_boards
 from tumorboard.cases.policy import DEFER, CaseFacts, can_decide
@@ -24,11 +24,13 @@ from tumorboard.meetings.policy import (
     MeetingFacts,
     can_change_schedule,
     can_close,
+    can_read,
     can_record_attendance,
     can_start,
     runs_meetings,
 )
 from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
+from tumorboard.meetings.slots import agenda_slots
 from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, form_error, page
 from tumorboard.pages.filters import input_datetime, zone_of
@@ -48,6 +50,7 @@ from tumorboard.recommendations.policy import can_recommend, can_revise
 USERS_PAGE = 200
 MAX_USER_PAGES = 25
 AGENDA_TEMPLATE = "pages/meeting_agenda.html"
+SLOTS_TEMPLATE = "pages/meeting_slots.html"
 
 
 def meeting_body(form: Any, time_zone: str) -> dict[str, Any]:
@@ -168,18 +171,21 @@ class MeetingPages(Controller):
         request: Request[Any, Any, Any],
         conn: asyncpg.Connection,
         user: User,
-        credential: Credential,
         meeting_id: UUID,
     ) -> Template:
         """The meeting with its agenda; the agenda follows recommendations live while the page is open,
-        and the page clears itself when the session ends (at the latest at its absolute end)."""
+        and the page clears itself when the session ends (at the latest at its absolute end). A presenter
+        of a case on it sees its running order instead (their own cases only)."""
+        if not can_read(user, await participant_role(conn, meeting_id, user.id)):
+            slots = await agenda_slots(conn, user, meeting_id)  # 403, audited, unless they present a case
+            fingerprint = await work.live_agenda_fingerprint(conn, meeting_id)
+            return page(request, SLOTS_TEMPLATE, user=user, slots=slots, fingerprint=fingerprint)
         meeting = await service.get_meeting(conn, user, meeting_id)
         return page(
             request,
             "pages/meeting.html",
             user=user,
             fingerprint=await work.live_agenda_fingerprint(conn, meeting_id),
-            session_ends_in=max(0, int((credential.ends_at - datetime.now(UTC)).total_seconds())),
             **await agenda_context(conn, user, meeting),
         )
 

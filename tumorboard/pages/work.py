@@ -134,3 +134,15 @@ async def live_agenda_fingerprint(conn: asyncpg.Connection, meeting_id: UUID) ->
     """A digest that changes whenever the live agenda of a meeting should be redrawn."""
     fingerprint: str | None = await queries.pages.get_live_agenda_fingerprint(conn, meeting_id=meeting_id)
     return fingerprint
+
+
+async def case_live_fingerprint(conn: asyncpg.Connection, case_id: UUID) -> str | None:
+    """A digest that changes whenever the live part of a case page should be redrawn."""
+    fingerprint: str | None = await queries.pages.get_case_live_fingerprint(conn, case_id=case_id)
+    return fingerprint
+
+
+async def deferred_at_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> int:
+    """How many cases the board deferred at a meeting."""
+    count: int = await queries.pages.count_deferred_at_meeting(conn, meeting_id=meeting_id)
+    return count

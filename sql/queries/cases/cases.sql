@@ -23,10 +23,10 @@ WITH recorded AS (
     INSERT INTO patient_case (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
         summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
-        prior_treatments, comorbidities, treatment_started)
+        prior_treatments, comorbidities, treatment_started, referrer)
     SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
            :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
-           :prior_treatments, :comorbidities, :treatment_started
+           :prior_treatments, :comorbidities, :treatment_started, :referrer
     FROM patient_row
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
     RETURNING id, created_at, updated_at
@@ -53,7 +53,7 @@ WHERE presenter_id = :presenter_id AND idempotency_key = :idempotency_key;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-       c.prior_treatments, c.comorbidities, c.treatment_started,
+       c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
        (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
         WHERE m.id = c.meeting_id) AS required_disciplines,
        (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -70,7 +70,7 @@ WITH found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-           c.prior_treatments, c.comorbidities, c.treatment_started,
+           c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
            (SELECT b.required_disciplines FROM meeting m JOIN board b ON b.id = m.board_id
             WHERE m.id = c.meeting_id) AS required_disciplines,
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
@@ -107,7 +107,7 @@ FOR UPDATE;
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
-       c.prior_treatments, c.comorbidities, c.treatment_started,
+       c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
        CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
 FROM (

@@ -69,11 +69,3 @@ ON CONFLICT (meeting_id, fingerprint) DO NOTHING;
 -- name: has_pending_job$
 -- Whether a job for this subject is already waiting in the outbox.
 SELECT EXISTS (SELECT 1 FROM outbox WHERE job = :job AND subject_id = :subject_id AND done_at IS NULL);
-
--- name: insert_notices!
--- Notices for people about a meeting (ids only); each is recorded once.
-INSERT INTO scheduling_notice (meeting_id, recipient_id, kind, case_id)
-SELECT :meeting_id, recipient_id, :kind, case_id
-FROM unnest(:recipient_ids::uuid[], :case_ids::uuid[]) AS n (recipient_id, case_id)
-ON CONFLICT ON CONSTRAINT scheduling_notice_once DO NOTHING;
-

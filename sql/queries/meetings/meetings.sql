@@ -22,7 +22,7 @@ SELECT m.id, m.board_id, b.name AS board_name, b.required_disciplines, b.time_zo
        m.duration_minutes, m.location, m.video_url, m.capacity, m.case_count, m.submission_deadline,
        m.status, m.created_at, m.updated_at, m.minutes_per_case, m.booked_minutes, m.series_id,
        m.occurrence_on, m.agenda_locks_at, m.agenda_locked_at, m.agenda_sent_at, m.sequence,
-       m.started_at, m.closed_at
+       m.started_at, m.closed_at, m.current_case_id, m.current_case_since
 FROM meeting m
 JOIN board b ON b.id = m.board_id
 WHERE m.id = :id;

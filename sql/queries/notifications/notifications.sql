@@ -6,12 +6,14 @@ FROM unnest(:user_ids::uuid[]) AS user_id
 ON CONFLICT (user_id, kind, care_plan_id) DO NOTHING
 RETURNING id;
 
--- name: insert_case_returned_notices!
--- Tell presenters their cases went back to the waiting list when a meeting closed; once per case and meeting.
+-- name: insert_meeting_notices
+-- Tell people something about a meeting (and, but for the agenda, one of its cases): once per person,
+-- kind, meeting and case; returns the new ids.
 INSERT INTO notification (user_id, kind, case_id, meeting_id)
-SELECT user_id, 'case_returned', case_id, :meeting_id::uuid
+SELECT user_id, :kind::text, case_id, :meeting_id::uuid
 FROM unnest(:user_ids::uuid[], :case_ids::uuid[]) AS n (user_id, case_id)
-ON CONFLICT (user_id, case_id, meeting_id) WHERE kind = 'case_returned' DO NOTHING;
+ON CONFLICT (user_id, kind, meeting_id, case_id) WHERE care_plan_id IS NULL DO NOTHING
+RETURNING id;
 
 -- name: get_case_presenter_and_chair^
 -- Who hears about a case's care plan: its presenter and its meeting's chair.
@@ -22,11 +24,14 @@ FROM patient_case c
 WHERE c.id = :case_id;
 
 -- name: list_notifications
--- A user's notifications, newest first, keyset-paginated.
+-- A user's notifications, newest first, keyed by time: with the care plan version or the meeting's
+-- day (in its board's time zone) that their titles name.
 SELECT n.id, n.kind, coalesce(n.case_id, cp.case_id) AS case_id, n.care_plan_id, cp.version, n.meeting_id,
-       n.created_at, n.read_at
+       (m.starts_at AT TIME ZONE b.time_zone)::date AS meeting_on, n.created_at, n.read_at
 FROM notification n
 LEFT JOIN care_plan cp ON cp.id = n.care_plan_id
+LEFT JOIN meeting m ON m.id = n.meeting_id
+LEFT JOIN board b ON b.id = m.board_id
 WHERE n.user_id = :user_id
   AND (NOT :unread_only OR n.read_at IS NULL)
   AND (:before_created_at::timestamptz IS NULL
@@ -47,9 +52,11 @@ WITH marked AS (
     RETURNING id, kind, case_id, care_plan_id, meeting_id, created_at, read_at
 )
 SELECT n.id, n.kind, coalesce(n.case_id, cp.case_id) AS case_id, n.care_plan_id, cp.version, n.meeting_id,
-       n.created_at, n.read_at
+       (m.starts_at AT TIME ZONE b.time_zone)::date AS meeting_on, n.created_at, n.read_at
 FROM marked n
-LEFT JOIN care_plan cp ON cp.id = n.care_plan_id;
+LEFT JOIN care_plan cp ON cp.id = n.care_plan_id
+LEFT JOIN meeting m ON m.id = n.meeting_id
+LEFT JOIN board b ON b.id = m.board_id;
 
 -- name: mark_all_notifications_read$
 -- Mark every unread notification of the caller read; returns how many.
@@ -60,9 +67,13 @@ SELECT count(*) FROM marked;
 
 -- name: lock_notification_for_email^
 -- A notification and its recipient's address, locked so two runs of the job cannot both send it.
-SELECT n.id, n.kind, cp.case_id, cp.version, n.emailed_at, u.email, u.full_name, u.is_active
+SELECT n.id, n.kind, coalesce(n.case_id, cp.case_id) AS case_id, cp.version, n.meeting_id,
+       (m.starts_at AT TIME ZONE b.time_zone)::date AS meeting_on, n.emailed_at, u.email, u.full_name,
+       u.is_active
 FROM notification n
-JOIN care_plan cp ON cp.id = n.care_plan_id
+LEFT JOIN care_plan cp ON cp.id = n.care_plan_id
+LEFT JOIN meeting m ON m.id = n.meeting_id
+LEFT JOIN board b ON b.id = m.board_id
 JOIN app_user u ON u.id = n.user_id
 WHERE n.id = :id
 FOR UPDATE OF n;

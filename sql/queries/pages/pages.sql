@@ -142,3 +142,21 @@ SELECT md5(concat_ws('|', m.status, m.updated_at, m.case_count,
     (SELECT count(*) FROM board_decision d WHERE d.meeting_id = m.id)))
 FROM meeting m
 WHERE m.id = :meeting_id;
+
+-- name: get_case_live_fingerprint$
+-- A digest of what the case page shows live (status, meeting, recommendations, decisions, care plan);
+-- it changes whenever that part of the page should be redrawn.
+SELECT md5(concat_ws('|', c.status, c.updated_at, c.meeting_id, m.status,
+    (SELECT string_agg(r.id::text || r.version::text, ',' ORDER BY r.id)
+     FROM recommendation r WHERE r.case_id = c.id),
+    (SELECT string_agg(cp.id::text || cp.status, ',' ORDER BY cp.id)
+     FROM care_plan cp WHERE cp.case_id = c.id),
+    (SELECT count(*) FROM board_decision d WHERE d.case_id = c.id)))
+FROM patient_case c
+LEFT JOIN meeting m ON m.id = c.meeting_id
+WHERE c.id = :case_id;
+
+-- name: count_deferred_at_meeting$
+-- How many cases the board deferred at a meeting (they have left its agenda).
+SELECT count(DISTINCT case_id) FROM board_decision d
+WHERE d.meeting_id = :meeting_id AND d.outcome = 'defer';

@@ -1,0 +1,1 @@
+"""Letters to the referring clinician: the board's signed outcome, written, kept and sent."""
