@@ -28,9 +28,10 @@ pytest_plugins = ["tests.sso_support"]
 
 # Tables emptied before each test; the audit trail is append-only and only grows.
 _TABLES = (
-    "care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, patient, "
-    "meeting_participant, meeting_pack, meeting, board, access_token, user_identity, app_user, outbox, "
-    "assignment_pass, sign_in_failure, sign_in_lock, live_stream, referrer_letter"
+    "care_plan_pdf, care_plan, board_decision, recommendation, case_attachment, patient_case, "
+    "case_participant, patient, meeting_participant, meeting_pack, meeting, board, access_token, "
+    "user_identity, app_user, outbox, assignment_pass, sign_in_failure, sign_in_lock, live_stream, "
+    "referrer_letter"
 )
 
 

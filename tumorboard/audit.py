@@ -19,6 +19,8 @@ import asyncpg
 from tumorboard.db import queries
 from tumorboard.errors import AuditNote
 
+# The audit trail is partitioned by month; the worker keeps this many coming months ready.
+PARTITION_MONTHS_AHEAD = 3
 # Representations a read may serve; the column's CHECK holds the same list.
 FORMATS = frozenset({"json", "html", "pdf", "fhir", "attachment", "csv", "ics"})
 MAX_USER_AGENT = 300
@@ -127,3 +129,11 @@ async def record_reads(
             subject_ids=list(subject_ids),
             **context_columns(),
         )
+
+
+async def add_coming_partitions(conn: asyncpg.Connection) -> int:
+    """Create the audit trail's missing monthly partitions up to a few months ahead; how many."""
+    async with conn.transaction():
+        await queries.audit.limit_partitioning_lock_wait(conn)
+        created: int = await queries.audit.add_audit_partitions(conn, months_ahead=PARTITION_MONTHS_AHEAD)
+    return created

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from tumorboard import outbox
+from tumorboard import audit, outbox
 from tumorboard.care_plans.consolidation import consolidate_care_plan as consolidate
 from tumorboard.care_plans.service import render_care_plan_pdf as render_pdf
 from tumorboard.db import queries
@@ -90,12 +90,14 @@ async def send_referrer_letter(ctx: dict[str, Any], outbox_id: int, care_plan_id
 
 
 async def clean_up(ctx: dict[str, Any]) -> None:
-    """Housekeeping: drop expired tokens, old sign-in failures, and outbox rows done over a week ago."""
+    """Housekeeping: drop expired tokens, old sign-in failures, and outbox rows done over a week ago;
+    give the audit trail its coming months' partitions."""
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
         await queries.auth.delete_expired_tokens(conn)
         await queries.auth.delete_old_sign_in_failures(conn)
         await queries.outbox.delete_old_outbox_jobs(conn, keep_days=7)
+        await audit.add_coming_partitions(conn)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:

@@ -12,7 +12,8 @@ from litestar.params import Parameter
 from tumorboard.auth.schemas import User
 from tumorboard.cases import service
 from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
-from tumorboard.enums import CaseStatus
+from tumorboard.cases.search import CaseSearch, submission_day
+from tumorboard.enums import CaseStatus, DiseaseSite
 from tumorboard.errors import InvalidInput
 from tumorboard.fhir import intake
 from tumorboard.fhir.resources import MEDIA_TYPE as FHIR_MEDIA_TYPE
@@ -21,6 +22,12 @@ from tumorboard.validation import JSON_MEDIA_TYPE, UnsupportedMediaType, media_t
 from tumorboard.web import read_json
 
 MAX_IDEMPOTENCY_KEY = 200
+SEARCH_HELP = (
+    "Words that each begin a word of the patient's MRN, given or family name, or the diagnosis code "
+    "(case and accents ignored; punctuation separates words); at most 200 characters and 5 words."
+)
+FROM_HELP = "Cases submitted on or after this day, YYYY-MM-DD (in the service's time zone)"
+TO_HELP = "Cases submitted on or before this day, YYYY-MM-DD (in the service's time zone)"
 
 
 class CaseController(Controller):
@@ -61,10 +68,29 @@ class CaseController(Controller):
         mine: bool = False,
         limit: Annotated[int, Parameter(ge=1, le=200)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+        q: Annotated[str | None, Parameter(description=SEARCH_HELP)] = None,
+        disease_site: DiseaseSite | None = None,
+        board_id: UUID | None = None,
+        submitted_from: Annotated[str | None, Parameter(query="from", description=FROM_HELP)] = None,
+        submitted_to: Annotated[str | None, Parameter(query="to", description=TO_HELP)] = None,
     ) -> CasePage:
-        """The cases the caller may see, newest first."""
+        """The cases the caller may see, newest first; optionally searched and filtered."""
+        search = CaseSearch(
+            q=q,
+            disease_site=disease_site,
+            board_id=board_id,
+            submitted_from=submission_day(submitted_from, "from"),
+            submitted_to=submission_day(submitted_to, "to"),
+        )
         return await service.list_cases(
-            conn, user, status=status, meeting_id=meeting_id, mine=mine, limit=limit, cursor=cursor
+            conn,
+            user,
+            status=status,
+            meeting_id=meeting_id,
+            mine=mine,
+            limit=limit,
+            cursor=cursor,
+            search=search,
         )
 
     @put("/{case_id:uuid}/meeting", operation_id="MoveCase")

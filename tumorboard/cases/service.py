@@ -15,13 +15,15 @@ from tumorboard.auth.schemas import User
 from tumorboard.cases.lifecycle import UNDER_DISCUSSION, CaseEvent, next_status
 from tumorboard.cases.policy import CaseFacts, can_move, can_withdraw
 from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
+from tumorboard.cases.search import NO_SEARCH, TIMEOUT_MILLISECONDS, CaseSearch, query_parameters
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import CaseStatus, Role
-from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound, NotReady
 from tumorboard.logs import current_request_id
 from tumorboard.meetings import moves
 from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 from tumorboard.policy import enforce
+from tumorboard.settings import current_settings
 
 _PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex")
 
@@ -169,24 +171,39 @@ async def list_cases(
     mine: bool,
     limit: int,
     cursor: str | None,
+    search: CaseSearch = NO_SEARCH,
 ) -> CasePage:
-    """The cases the caller may see, newest first, one page at a time; each read is audited."""
+    """The cases the caller may see, newest first, filtered, one page at a time; each read is audited.
+
+    The query is planned for the filters of this call and bounded by a statement timeout; a search
+    that would run longer is refused with a 400 naming `q` (a plain list never comes near it)."""
     before_created_at, before_id = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else (None, None)
-    rows = await fetch_all(
-        queries.cases.list_cases(
-            conn,
-            sees_all=user.has_role(Role.COORDINATOR),
-            user_id=user.id,
-            mine=mine,
-            status=status,
-            meeting_id=meeting_id,
-            before_created_at=before_created_at,
-            before_id=before_id,
-            limit=check_limit(limit) + 1,
-        )
-    )
-    items = [case_from_row(row) for row in rows[:limit]]
-    await audit.record_reads(conn, user.id, "case", [case.id for case in items])
+    parameters = query_parameters(search, current_settings().time_zone)
+    try:
+        async with conn.transaction():
+            await queries.cases.plan_case_list(conn, timeout_ms=TIMEOUT_MILLISECONDS)
+            rows = await fetch_all(
+                queries.cases.list_cases(
+                    conn,
+                    sees_all=user.has_role(Role.COORDINATOR),
+                    user_id=user.id,
+                    mine=mine,
+                    status=status,
+                    meeting_id=meeting_id,
+                    before_created_at=before_created_at,
+                    before_id=before_id,
+                    limit=check_limit(limit) + 1,
+                    **parameters,
+                )
+            )
+            items = [case_from_row(row) for row in rows[:limit]]
+            await audit.record_reads(conn, user.id, "case", [case.id for case in items])
+    except asyncpg.QueryCanceledError:
+        if not search.is_search:
+            raise NotReady("The case list is busy; retry in a few seconds") from None
+        raise InvalidInput(
+            "q" if search.q else "filters", "matches too many cases to search in time; add words or filters"
+        ) from None
     last = items[-1] if len(rows) > limit else None
     return CasePage(items=items, next_cursor=encode_cursor(last.created_at, last.id) if last else None)
 

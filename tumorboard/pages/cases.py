@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import asyncpg
@@ -16,12 +17,14 @@ from litestar.response import ServerSentEvent, Template
 
 from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
+from tumorboard.boards.service import list_boards
 from tumorboard.cases import service
 from tumorboard.cases.policy import DEFER, CaseFacts, can_decide, can_move, can_withdraw
 from tumorboard.cases.schemas import Case, CaseMove
+from tumorboard.cases.search import CaseSearch, submission_day
 from tumorboard.decisions.service import decisions_of
-from tumorboard.enums import CaseStatus
-from tumorboard.errors import DomainError
+from tumorboard.enums import CaseStatus, DiseaseSite
+from tumorboard.errors import DomainError, InvalidInput
 from tumorboard.labels import label
 from tumorboard.letters.service import letters_of
 from tumorboard.meetings.policy import MeetingFacts, can_read_slots
@@ -29,7 +32,7 @@ from tumorboard.meetings.service import list_meetings
 from tumorboard.notifications.service import email_enabled
 from tumorboard.pages import work
 from tumorboard.pages.attachments import documents_context
-from tumorboard.pages.common import attempt, done, done_or_refused, page
+from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, form_error, page
 from tumorboard.pages.decisions import decision_form_values
 from tumorboard.pages.forms import decode, text
 from tumorboard.pages.schemas import TimelineEvent
@@ -88,7 +91,9 @@ async def case_status_context(conn: asyncpg.Connection, user: User, case: Case) 
         "role": role,
         "recommendations": recommendations,
         "own": own,
-        "timeline": [(e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case.id)],
+        "timeline": [
+            (e.occurred_at, describe(e)) for e in await work.case_timeline(conn, case.id, case.created_at)
+        ],
         "care_plan": await work.latest_care_plan(conn, case.id),
         "steps": STEPS,
         "decisions": await decisions_of(conn, case.id),
@@ -112,22 +117,63 @@ class CasePages(Controller):
         status: CaseStatus | None = None,
         mine: bool = False,
         cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+        q: str | None = None,
+        disease_site: DiseaseSite | None = None,
+        board_id: UUID | None = None,
+        submitted_from: Annotated[str | None, Parameter(query="from")] = None,
+        submitted_to: Annotated[str | None, Parameter(query="to")] = None,
     ) -> Template:
-        """The cases the user may see, newest first, a page at a time."""
-        found = await service.list_cases(
-            conn, user, status=status, meeting_id=None, mine=mine, limit=LIST_LIMIT, cursor=cursor
-        )
-        meetings = await work.meeting_briefs(conn, (case.meeting_id for case in found.items))
+        """The cases the user may see, newest first, a page at a time; searched when asked."""
+        searched = {"q": q, "disease_site": disease_site, "board_id": board_id}
+        searched |= {"from": submitted_from, "to": submitted_to}
+        filters = {"status": status, "mine": "true" if mine else None, **searched}
+        shown = {name: str(value) for name, value in filters.items() if value}
+        context: dict[str, Any] = {
+            "user": user,
+            "status": status,
+            "mine": mine,
+            "statuses": list(CaseStatus),
+            "sites": list(DiseaseSite),
+            "boards": await list_boards(conn),
+            "values": shown,
+            "query": urlencode(shown),
+            "searched": any(searched.values()),
+        }
+        try:
+            search = CaseSearch(
+                q=q or None,
+                disease_site=disease_site,
+                board_id=board_id,
+                submitted_from=submission_day(submitted_from, "from"),
+                submitted_to=submission_day(submitted_to, "to"),
+            )
+            found = await service.list_cases(
+                conn,
+                user,
+                status=status,
+                meeting_id=None,
+                mine=mine,
+                limit=LIST_LIMIT,
+                cursor=cursor,
+                search=search,
+            )
+        except InvalidInput as refused:
+            return page(
+                request,
+                "pages/cases.html",
+                status_code=400,
+                **context,
+                cases=[],
+                error=form_error(refused),
+                errors=field_errors(refused),
+            )
         return page(
             request,
             "pages/cases.html",
-            user=user,
+            **context,
             cases=found.items,
             next_cursor=found.next_cursor,
-            meetings=meetings,
-            status=status,
-            mine=mine,
-            statuses=list(CaseStatus),
+            meetings=await work.meeting_briefs(conn, (case.meeting_id for case in found.items)),
         )
 
     @get("/cases/{case_id:uuid}")

@@ -8,7 +8,7 @@ and every patient record shown is audited as read.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -108,9 +108,9 @@ async def meeting_briefs(conn: asyncpg.Connection, ids: Iterable[UUID | None]) -
     return {row["id"]: msgspec.convert(dict(row), MeetingBrief) for row in rows}
 
 
-async def case_timeline(conn: asyncpg.Connection, case_id: UUID) -> list[TimelineEvent]:
-    """A case's history, oldest first (callers check access to the case first)."""
-    rows = await fetch_all(queries.pages.list_case_timeline_events(conn, case_id=case_id))
+async def case_timeline(conn: asyncpg.Connection, case_id: UUID, since: datetime) -> list[TimelineEvent]:
+    """A case's history since it was submitted (`since`), oldest first (callers check access first)."""
+    rows = await fetch_all(queries.pages.list_case_timeline_events(conn, case_id=case_id, since=since))
     return [msgspec.convert(dict(row), TimelineEvent) for row in rows]
 
 

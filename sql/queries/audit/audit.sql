@@ -29,3 +29,16 @@ WHERE (:actor_id::uuid IS NULL OR e.actor_id = :actor_id)
   AND (:before_id::bigint IS NULL OR e.id < :before_id)
 ORDER BY e.id DESC
 LIMIT :limit;
+
+-- name: limit_partitioning_lock_wait!
+-- Adding a partition briefly locks the audit trail: wait for that lock at most a few seconds (until
+-- the end of the caller's transaction), rather than hold up every request behind it.
+SELECT set_config('lock_timeout', '5s', true);
+
+-- name: add_audit_partitions$
+-- Monthly partitions of the audit trail from this month through `months_ahead` months ahead; how
+-- many were missing.
+SELECT audit_event_add_partitions(
+    (now() AT TIME ZONE 'UTC')::date,
+    ((now() AT TIME ZONE 'UTC') + make_interval(months => :months_ahead))::date
+);

@@ -97,23 +97,54 @@ WHERE id = :id
 FOR UPDATE;
 
 -- name: list_cases
--- Cases the caller may see, newest first, filtered, keyset-paginated.
+-- Cases the caller may see, newest first, filtered and searched, keyset-paginated. The rule is
+-- case_visible_to's, taken as three paths that an index each returns newest first: every case
+-- (coordinators), a presenter's own cases, and case_participant (the cases on a participant's
+-- meetings that they did not present). Planned for each call's values (plan_case_list), the paths
+-- and filters that do not apply fold away, so a page costs what it shows, not what the table holds.
+-- (The viewer is a plain equality, and the path a separate condition, so that the planner can merge
+-- the paths in order; see docs/benchmarks.md.)
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
        c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
        CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
-FROM patient_case c
+FROM (
+    SELECT 'everyone', :user_id::uuid, id, created_at FROM patient_case
+    UNION ALL
+    SELECT 'presenter', presenter_id, id, created_at FROM patient_case
+    UNION ALL
+    SELECT 'participant', user_id, case_id, case_created_at FROM case_participant
+) AS visible (path, viewer_id, id, created_at)
+JOIN patient_case c ON c.id = visible.id
 JOIN patient p ON p.id = c.patient_id
-WHERE case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all)
-  AND (NOT :mine OR c.presenter_id = :user_id)
+WHERE CASE visible.path
+          WHEN 'everyone' THEN :sees_all AND NOT :mine
+          WHEN 'presenter' THEN :mine OR NOT :sees_all
+          ELSE NOT :sees_all AND NOT :mine
+      END
+  AND visible.viewer_id = :user_id
   AND (:status::text IS NULL OR c.status = :status)
   AND (:meeting_id::uuid IS NULL OR c.meeting_id = :meeting_id)
+  AND (:disease_site::text IS NULL OR c.disease_site = :disease_site)
+  AND (:board_id::uuid IS NULL OR c.meeting_id IN (SELECT id FROM meeting WHERE board_id = :board_id))
+  AND (:submitted_from::timestamptz IS NULL OR c.created_at >= :submitted_from)
+  AND (:submitted_before::timestamptz IS NULL OR c.created_at < :submitted_before)
+  AND (:words::text IS NULL OR c.search_vector @@ case_search_query(:words))
   AND (:before_created_at::timestamptz IS NULL
-       OR (c.created_at, c.id) < (:before_created_at, :before_id::uuid))
-ORDER BY c.created_at DESC, c.id DESC
+       OR (visible.created_at, visible.id) < (:before_created_at, :before_id::uuid))
+ORDER BY visible.created_at DESC, visible.id DESC
 LIMIT :limit;
+
+-- name: plan_case_list!
+-- Until the end of the caller's transaction: plan the case list for each call's own filters (each
+-- picks its own index), without parallel workers or JIT compilation (a page of fifty needs neither,
+-- and both cost more than the page), and stop any statement after the timeout.
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+       set_config('max_parallel_workers_per_gather', '0', true),
+       set_config('jit', 'off', true),
+       set_config('statement_timeout', (:timeout_ms::integer)::text, true);
 
 -- name: change_case_status!
 -- One case's step along the lifecycle (from and to come from tumorboard.cases.lifecycle).

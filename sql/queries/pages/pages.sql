@@ -82,11 +82,14 @@ WHERE m.id = ANY (:ids::uuid[]);
 -- name: list_case_timeline_events
 -- What happened to a case, oldest first: audited changes to it, its recommendations and care plans,
 -- each care plan version built by the workers, and each decision of the board (a deferral's reason too).
+-- Nothing happens to a case before it is submitted (:since), so only the audit trail's months from
+-- then on are read, not every month of a decade.
 SELECT e.occurred_at, e.action, e.subject_type, u.full_name AS actor_name, u.discipline AS actor_discipline,
        NULL::integer AS version, NULL::text AS detail
 FROM audit_event e
 LEFT JOIN app_user u ON u.id = e.actor_id
-WHERE e.outcome = 'allowed'
+WHERE e.occurred_at >= :since
+  AND e.outcome = 'allowed'
   AND e.action NOT LIKE 'read%'
   AND ((e.subject_type = 'case' AND e.subject_id = :case_id)
        OR (e.subject_type = 'recommendation'
