@@ -17,7 +17,9 @@ processes, then over HTTP on 127.0.0.1:
    busy with the burst's own requests) and after that, while only the PDFs render in the workers;
 4. reports median and 95th percentile of both, and the ratio of the probe latency while PDFs
    render to the idle one (a PDF render must not stall other requests); and the CPU seconds each
-   part used, to show where the time went on this machine.
+   part used, to show where the time went on this machine;
+5. renders some of the burst's versions again in this process, one after the other, to report what
+   one PDF costs in CPU seconds (Typst, as the workers run it).
 
 Results go to bench/results/care_plans.json; docs/care_plans.md records figures and how to read them.
 """
@@ -30,6 +32,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -58,6 +61,7 @@ from tumorboard.embedded import free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}
+SERVICE_PARTS = ("web", "workers", "postgresql", "redis")
 START_TIMEOUT = 60.0
 BURST_TIMEOUT = 300.0
 POLL_SECONDS = 0.02
@@ -260,7 +264,7 @@ async def _warm_up(
     client: httpx.AsyncClient, database_url: str, people: dict[str, tuple[str, str]], case_ids: list[str]
 ) -> None:
     """Take a few cases (one per worker) all the way to their PDF before measuring, so that template
-    compilation in the web and rendering processes is not counted as latency."""
+    compilation and font loading in the web and the workers are not counted as latency."""
     import asyncpg
 
     chair = {"Authorization": f"Bearer {people['chair'][1]}"}
@@ -318,8 +322,9 @@ async def _probe(http: RawHttp, stop: asyncio.Event | None, count: int) -> list[
 
 async def _watch(
     database_url: str, http: RawHttp, token: str, sent: dict[str, float], done: asyncio.Event
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Poll the database; fetch each document over HTTP as soon as it exists; time its 200."""
+) -> tuple[dict[str, float], dict[str, float], dict[int, Any]]:
+    """Poll the database; fetch each document over HTTP as soon as it exists; time its 200. Also
+    returns the machine's CPU times when the last HTML page was ready."""
     import asyncpg
 
     headers = {"Authorization": f"Bearer {token}"}
@@ -338,8 +343,11 @@ async def _watch(
     seen_html: set[str] = set()
     seen_pdf: set[str] = set()
     deadline = time.monotonic() + BURST_TIMEOUT
+    html_cpu: dict[int, Any] = {}
     try:
         while len(seen_pdf) < len(ids):
+            if not html_cpu and len(html_ready) == len(ids):
+                html_cpu = cpu_seconds()
             if time.monotonic() > deadline:
                 raise BenchError(f"only {len(seen_pdf)} of {len(ids)} PDFs in {BURST_TIMEOUT:.0f} s")
             rows = await conn.fetch(
@@ -363,7 +371,7 @@ async def _watch(
     finally:
         done.set()
         await conn.close()
-    return html_ready, pdf_ready
+    return html_ready, pdf_ready, html_cpu or cpu_seconds()
 
 
 async def _burst(
@@ -389,8 +397,11 @@ async def _burst(
         burst_started = time.perf_counter()
         await asyncio.gather(*(decision(case_id) for case_id in case_ids))
         posted = time.perf_counter() - burst_started
-        html_ready, pdf_ready = await _watch(database_url, api, people["presenter"][1], sent, finished)
+        html_ready, pdf_ready, html_cpu = await _watch(
+            database_url, api, people["presenter"][1], sent, finished
+        )
         cpu_spent = cpu_used(cpu_before, cpu_seconds(), database_url)
+        cpu_for_html = cpu_used(cpu_before, html_cpu, database_url)
         loaded = await probing
     finally:
         await api.close()
@@ -408,6 +419,8 @@ async def _burst(
         "pdf_ready_s": spread(pdf),
         "all_pdfs_ready_after_s": round(max(pdf_ready.values()) - burst_started, 3),
         **stages,
+        "all_html_ready_after_s": round(max(html_ready.values()) - burst_started, 3),
+        "cpu_seconds_until_all_html_ready": cpu_for_html,
         "cpu_seconds_until_all_pdfs_ready": cpu_spent,
         "probe_idle_ms": spread([x * 1000 for x in quiet]),
         "probe_while_consolidating_ms": spread([x * 1000 for x in busy]),
@@ -446,6 +459,38 @@ async def _stages(database_url: str, case_ids: list[str]) -> dict[str, Any]:
     }
 
 
+def _render_cost(database_url: str, case_ids: list[str], count: int = 20) -> dict[str, Any]:
+    """CPU seconds per PDF: `count` of the burst's versions rendered again here, one at a time, after
+    one render that loads the fonts and templates (as a worker's first PDF does)."""
+    import asyncpg
+
+    from tumorboard.care_plans.documents import render_pdf
+    from tumorboard.care_plans.versions import document_from_row
+
+    async def load() -> list[Any]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT id, version, status, generated_at, content FROM care_plan"
+                " WHERE case_id = ANY($1::uuid[]) ORDER BY case_id LIMIT $2",
+                case_ids,
+                count + 1,
+            )
+        finally:
+            await conn.close()
+        return [document_from_row({**row, "content": json.loads(row["content"])}) for row in rows]
+
+    first, *documents = asyncio.run(load())
+    render_pdf(first)
+    costs, pages = [], []
+    for document in documents:
+        started = time.process_time()
+        pdf = render_pdf(document)
+        costs.append(time.process_time() - started)
+        pages.append(len(re.findall(rb"/Type\s*/Page(?!s)", pdf)))
+    return {"cpu_s_per_pdf": spread(costs), "pages": sorted(set(pages)), "engine": "typst (in process)"}
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -468,10 +513,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 await _warm_up(client, database_url, people, case_ids[: args.workers])
             await _wait_quiet(database_url)
             port = urlsplit(base_url).port or 80
-            return await _burst(port, database_url, people, case_ids[args.workers :], args.probes)
+            burst = case_ids[args.workers :]
+            return {**await _burst(port, database_url, people, burst, args.probes), "case_ids": burst}
 
         figures = asyncio.run(measure())
         children.check_alive()
+        figures["pdf_render"] = _render_cost(database_url, figures.pop("case_ids"))
     return {
         "command": "python -m bench.care_plans " + " ".join(sys.argv[1:]),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -521,9 +568,22 @@ def _print(results: dict[str, Any]) -> None:
         f"  probe latency while PDFs render / idle: {results['probe_ratio_median']} (median),"
         f" {results['probe_ratio_p95']} (p95)"
     )
-    capacity = results["all_pdfs_ready_after_s"] * (results["machine"]["cpus"] or 1)
-    print(f"  CPU seconds used until every PDF was ready (of {capacity:.1f} available):")
-    print("    " + ", ".join(f"{k} {v}" for k, v in results["cpu_seconds_until_all_pdfs_ready"].items()))
+    render = results["pdf_render"]
+    print(
+        f"  one PDF ({render['engine']}, {'/'.join(map(str, render['pages']))} pages):"
+        f" median {render['cpu_s_per_pdf']['median']:.3f} CPU-s, max {render['cpu_s_per_pdf']['max']:.3f}"
+    )
+    cpus = results["machine"]["cpus"] or 1
+    for stage in ("html", "pdfs"):
+        capacity = results[f"all_{stage}_ready_after_s"] * cpus
+        used = results[f"cpu_seconds_until_all_{stage}_ready"]
+        service = sum(used.get(part, 0.0) for part in SERVICE_PARTS)
+        print(f"  CPU seconds used until every {stage.rstrip('s').upper()} was ready (of {capacity:.1f}):")
+        print("    " + ", ".join(f"{k} {v}" for k, v in used.items()))
+        print(
+            f"    the service's share: {service:.2f} CPU-s, {service / cpus:.2f} s of {cpus} CPUs"
+            f" had it had them alone ({service / max(capacity, 1e-9):.0%} of what the machine gave)"
+        )
     print(f"  targets: {results['targets_s']}  met: {results['meets_targets']}")
 
 

@@ -1,11 +1,12 @@
 """What a meeting pack costs the worker that renders it.
 
-    .venv/bin/python -m bench.meeting_pack            # 10 cases, 3 recommendations each; about 10 s
+    .venv/bin/python -m bench.meeting_pack            # 10 cases, 3 recommendations each; a few seconds
 
-Builds a `MeetingPack` document model in memory (no database: the model is what the worker renders),
-lays it out as HTML and renders the PDF with weasyprint as the worker does, `--runs` times after one
-warm-up (fonts), and reports the median CPU seconds of each step, the pages and the size. Results go to
-bench/results/meeting_pack.json; docs/scheduling.md records figures.
+Builds a `MeetingPack` in memory (no database: its content is what the worker renders), words it as
+the pack's document model and fingerprints it (what a download does too), then typesets the PDF with
+Typst as the worker does, `--runs` times after one warm-up (fonts), and reports the median CPU seconds
+of each step, the pages and the size. Results go to bench/results/meeting_pack.json;
+docs/scheduling.md records figures.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Any
 from pypdf import PdfReader
 
 from tumorboard.cases.schemas import Biomarker, CaseClinical, Diagnosis, Stage
+from tumorboard.documents.pdf import fingerprint, render_pdf
 from tumorboard.enums import CaseStatus, Discipline, DiseaseSite, Intent, Modality, Urgency
-from tumorboard.meetings.documents import render_pack_html, render_pdf
+from tumorboard.meetings.pack_document import PDF_TEMPLATE, pack_model
 from tumorboard.meetings.pack_schemas import MeetingPack, PackCase, PackProposal, PackRecommendation
 
 RESULTS = Path(__file__).resolve().parent / "results" / "meeting_pack.json"
@@ -49,8 +51,9 @@ def _recommendation(discipline: Discipline, letter: str, modalities: list[Modali
     )
 
 
-def pack_of(cases: int) -> MeetingPack:
-    """A pack of `cases` cases, each with three recommendations (one differing)."""
+def pack_of(cases: int, meeting: int = 0) -> MeetingPack:
+    """A pack of `cases` cases, each with three recommendations (one differing); each `meeting` number
+    names other patients, so no two packs share a page (Typst reuses the layout of unchanged ones)."""
     start = datetime(2026, 5, 12, 7, 30, tzinfo=UTC)
     clinical = CaseClinical(
         diagnosis=Diagnosis(code="C50.911", system="ICD-10-CM", display="Malignant neoplasm of breast"),
@@ -82,7 +85,7 @@ def pack_of(cases: int) -> MeetingPack:
                 slot_ends_at=start + timedelta(minutes=6 * index + 6),
                 status=CaseStatus.SCHEDULED,
                 urgency=Urgency.ROUTINE,
-                patient_name=f"Patient{index}, Ada",
+                patient_name=f"Patient{index}-{meeting}, Ada",
                 mrn=f"MRN-{index:06d}",
                 birth_date=date(1961, 5, 17),
                 age=64,
@@ -120,22 +123,24 @@ def pack_of(cases: int) -> MeetingPack:
 
 
 def measure(cases: int, runs: int) -> dict[str, Any]:
-    """Median CPU seconds of laying out and of rendering a pack, with its pages and size."""
-    pack = pack_of(cases)
-    render_pdf(render_pack_html(pack))  # warm-up: fonts load once per process
-    layout, rendering = [], []
+    """Median CPU seconds of wording and fingerprinting a pack and of typesetting its PDF, with its pages
+    and size."""
+    render_pdf(PDF_TEMPLATE, pack_model(pack_of(cases)))  # warm-up: fonts and templates load once
+    wording, rendering = [], []
     pdf = b""
-    for _ in range(runs):
+    for run in range(1, runs + 1):
+        pack = pack_of(cases, run)
         started = time.process_time()
-        html = render_pack_html(pack)
-        laid_out = time.process_time()
-        pdf = render_pdf(html)
-        layout.append(laid_out - started)
-        rendering.append(time.process_time() - laid_out)
+        model = pack_model(pack)
+        fingerprint(PDF_TEMPLATE, model)
+        worded = time.process_time()
+        pdf = render_pdf(PDF_TEMPLATE, model)
+        wording.append(worded - started)
+        rendering.append(time.process_time() - worded)
     return {
         "cases": cases,
         "runs": runs,
-        "html_cpu_seconds_median": round(statistics.median(layout), 4),
+        "model_and_fingerprint_cpu_seconds_median": round(statistics.median(wording), 4),
         "pdf_cpu_seconds_median": round(statistics.median(rendering), 3),
         "pages": len(PdfReader(io.BytesIO(pdf)).pages),
         "bytes": len(pdf),

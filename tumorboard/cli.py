@@ -130,6 +130,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
     from arq.worker import check_health, run_worker
 
+    from tumorboard.documents.pdf import stop_rendering
     from workers.settings import WorkerSettings, redis_settings
 
     _require_urls(settings)
@@ -141,6 +142,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     except asyncio.CancelledError:
         # Stopped while a job ran: arq cancels it on the way out; its outbox row runs it again later.
         log.info("worker stopped while a job was running; it will run again")
+    finally:
+        # Here, not in the worker's on_shutdown (which arq skips when it cancelled a running job), and
+        # while the event loop still catches SIGINT and SIGTERM.
+        stop_rendering()
     return 0
 
 

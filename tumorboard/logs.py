@@ -37,7 +37,7 @@ FIELDS = (
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _job: ContextVar[dict[str, Any] | None] = ContextVar("job", default=None)
-_QUIET_LOGGERS = ("weasyprint", "fontTools", "asyncio")
+_QUIET_LOGGERS = ("asyncio",)
 
 
 def current_request_id() -> str | None:

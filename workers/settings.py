@@ -14,8 +14,8 @@ import msgspec
 from arq.connections import RedisSettings
 
 from tumorboard import metrics, outbox
-from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.db import create_pool
+from tumorboard.documents.pdf import start_rendering
 from tumorboard.logs import configure_logging
 from tumorboard.settings import Settings, current_settings
 from workers import jobs
@@ -39,7 +39,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["dispatcher"] = Dispatcher(ctx["pool"], ctx["redis"], settings.database_url or "")
     await ctx["dispatcher"].start()
     await outbox.sweep(ctx["pool"], ctx["redis"], settle_seconds=0)
-    await pdf_renderer.start()
+    await start_rendering()
     log.info("worker ready")
 
 
@@ -49,7 +49,6 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await dispatcher.stop()
     if pool := ctx.get("pool"):
         await pool.close()
-    pdf_renderer.stop()
     metrics.process_exited()
 
 

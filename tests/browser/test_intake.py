@@ -4,7 +4,7 @@ the case page, attaches the pathology report and opens it in the sandboxed viewe
 from __future__ import annotations
 
 import pytest
-import weasyprint
+import typst
 from playwright.async_api import expect
 
 from tests.browser.conftest import SignIn
@@ -12,9 +12,10 @@ from tests.browser.support import ARTIFACTS
 from tests.factories import Factory
 
 # A real one-page report, so the viewer has something to draw.
-REPORT = weasyprint.HTML(
-    string="<h1>Pathology report</h1><p>Core biopsy, left breast: invasive ductal carcinoma, grade 2.</p>"
-).write_pdf()
+REPORT = typst.compile(
+    b"= Pathology report\nCore biopsy, left breast: invasive ductal carcinoma, grade 2.\n",
+    font_paths=typst.Fonts(include_system_fonts=False),
+)
 
 pytestmark = pytest.mark.slow
 

@@ -1,107 +1,52 @@
-"""Care plan documents: the HTML page and the PDF rendered from it (the FHIR Bundle is in fhir.py)."""
+"""Care plan documents: the HTML page and the PDF, both laid out from one document model (the FHIR
+Bundle is in fhir.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import jinja2
-import weasyprint
-from weasyprint.urls import URLFetcher
 
+from tumorboard.care_plans.document_model import CarePlanModel, care_plan_model
 from tumorboard.care_plans.schemas import CarePlanDiff, CarePlanDocument
-from tumorboard.cases.schemas import age_on
-from tumorboard.labels import label
+from tumorboard.documents import pdf
+from tumorboard.documents.text import register_filters
 from tumorboard.settings import TEMPLATES_DIR
 
-TEMPLATE_NAME = "care_plan.html"
+HTML_TEMPLATE = "care_plan.html"
+PDF_TEMPLATE = "care_plan"  # templates/documents/care_plan.typ
 
-# Fields whose values are enum values, printed with `label`.
-_ENUM_FIELDS = frozenset(
-    {"intent", "modalities", "absent_disciplines", "disease_site", "urgency", "sex", "discipline", "role"}
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+    undefined=jinja2.StrictUndefined,
 )
+register_filters(_ENV)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Jinja filters and environment
-
-
-def date_fmt(value: date | None) -> str:
-    """A date as ``14 Mar 2025`` (unambiguous across locales)."""
-    return value.strftime("%d %b %Y") if value is not None else "—"
-
-
-def datetime_fmt(value: datetime | None) -> str:
-    """A timestamp as ``14 Mar 2025, 14:30 UTC`` in its own time zone."""
-    if value is None:
-        return "—"
-    zone = value.tzname() or ""
-    return f"{value.strftime('%d %b %Y, %H:%M')} {zone}".rstrip()
-
-
-def change_value(value: object, field: str = "") -> str:
-    """A value of a changed field (JSON as stored in a version) in a few readable words."""
-    name = field.rsplit(".", 1)[-1]
-    if value is None or value == [] or value == {}:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        separator = " → " if name == "modalities" else "; "
-        return separator.join(change_value(item, field) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(
-            f"{label(key)}: {change_value(item, key)}" for key, item in value.items() if item is not None
-        )
-    return label(value) if name in _ENUM_FIELDS else str(value)
-
-
-def field_label(field: str) -> str:
-    """A changed field's name as people read it: ``meeting.participants`` -> ``Meeting participants``."""
-    return label(field.replace(".", " "))
-
-
-def register_filters(env: jinja2.Environment) -> None:
-    """Register the document filters (``label``, dates, changed values) on a jinja environment."""
-    env.filters["label"] = label
-    env.filters["date_fmt"] = date_fmt
-    env.filters["datetime_fmt"] = datetime_fmt
-    env.filters["change_value"] = change_value
-    env.filters["field_label"] = field_label
-
-
-def _build_environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=False,
-        lstrip_blocks=False,
-    )
-    register_filters(env)
-    return env
-
-
-_ENV = _build_environment()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# HTML and PDF
+def html_of(model: CarePlanModel) -> str:
+    """A care plan's document model as a self-contained HTML page."""
+    return _ENV.get_template(HTML_TEMPLATE).render(d=model)
 
 
 def render_html(document: CarePlanDocument, changes: CarePlanDiff | None = None) -> str:
     """The care plan as a self-contained HTML page, with what changed since `changes.from_version`."""
-    age = age_on(document.content.patient.birth_date, document.generated_at.date())
-    return _ENV.get_template(TEMPLATE_NAME).render(document=document, age=age, changes=changes)
-
-
-def _no_fetch() -> URLFetcher:
-    # The document is self-contained: refuse every external fetch (files, network, data URIs).
-    return URLFetcher(allowed_protocols=frozenset())
+    return html_of(care_plan_model(document, changes))
 
 
 def render_pdf(document: CarePlanDocument, changes: CarePlanDiff | None = None) -> bytes:
-    """The care plan as PDF, rendered from the same HTML (CPU-heavy: call it off the event loop)."""
-    page = render_html(document, changes)
-    html = weasyprint.HTML(string=page, base_url=str(TEMPLATES_DIR), url_fetcher=_no_fetch())
-    pdf: bytes = html.write_pdf()
-    return pdf
+    """The care plan as an archival PDF (PDF/A-2a, tagged), from the same model as the HTML page.
+    CPU work of a few tens of milliseconds: from async code, use `render_pdf_off_loop`."""
+    return pdf.render_pdf(PDF_TEMPLATE, care_plan_model(document, changes), created_at=_created_at(document))
+
+
+async def render_pdf_off_loop(document: CarePlanDocument, changes: CarePlanDiff | None = None) -> bytes:
+    """`render_pdf` in the process's rendering thread, off the event loop."""
+    model = care_plan_model(document, changes)
+    return await pdf.render_pdf_off_loop(PDF_TEMPLATE, model, created_at=_created_at(document))
+
+
+def _created_at(document: CarePlanDocument) -> datetime:
+    # A signed version's PDF is made when it is signed; a draft's when the version was built. The same
+    # version in the same status therefore always gives the same bytes.
+    return document.signature.signed_at if document.signature else document.generated_at

@@ -15,9 +15,8 @@ from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import reauthenticate
 from tumorboard.care_plans.consolidation import current_sources
-from tumorboard.care_plans.documents import render_html
+from tumorboard.care_plans.documents import render_html, render_pdf_off_loop
 from tumorboard.care_plans.fhir import build_fhir_bundle
-from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.care_plans.schemas import Amendment, AmendmentCreate, CarePlanDocument
 from tumorboard.care_plans.versions import changes_to_show, document_from_row, get_version
 from tumorboard.cases.lifecycle import CaseEvent
@@ -153,7 +152,7 @@ async def get_pdf(
 
 
 async def render_care_plan_pdf(conn: asyncpg.Connection, care_plan_id: UUID) -> bool:
-    """Render and store a version's PDF in its current status, once, in the rendering process."""
+    """Render and store a version's PDF in its current status, once, off the event loop."""
     row = await queries.care_plans.get_care_plan(conn, id=care_plan_id)
     if row is None:
         return False
@@ -163,7 +162,7 @@ async def render_care_plan_pdf(conn: asyncpg.Connection, care_plan_id: UUID) -> 
     ):
         return False
     document = document_from_row(row)
-    pdf = await pdf_renderer.render(document, await changes_to_show(conn, document))
+    pdf = await render_pdf_off_loop(document, await changes_to_show(conn, document))
     await queries.care_plans.insert_care_plan_pdf(
         conn, care_plan_id=care_plan_id, status=row["status"], pdf=pdf
     )

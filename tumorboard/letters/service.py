@@ -1,10 +1,11 @@
 """Letters to the referring clinician: written once per signed version, kept, listed, downloaded, emailed.
 
-A worker writes the letter when a version is signed (job `send_referrer_letter`): it renders the PDF
-in the rendering process and keeps it in PostgreSQL (one row per care plan version, so a second run
-adds nothing), then emails the referrer a link when SMTP is configured and an address was given.
-The email carries no patient data (see docs/interoperability.md); `sent_at` records when it went out,
-which the board's quality report uses to count the days from decision to letter.
+A worker writes the letter when a version is signed (job `send_referrer_letter`): it typesets the PDF
+with Typst in its rendering thread (docs/documents.md) and keeps it in PostgreSQL (one row per care
+plan version, so a second run adds nothing), then emails the referrer a link when SMTP is configured
+and an address was given. The email carries no patient data (see docs/interoperability.md); `sent_at`
+records when it went out, which the board's quality report uses to count the days from decision to
+letter.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ import msgspec
 
 from tumorboard import audit
 from tumorboard.auth.schemas import User
-from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.care_plans.schemas import PlanReferrer
 from tumorboard.care_plans.versions import document_from_row
 from tumorboard.cases.service import get_case
 from tumorboard.db import Record, fetch_all, queries
+from tumorboard.documents.pdf import render_pdf_off_loop
 from tumorboard.errors import NotFound
-from tumorboard.letters.documents import letter_document, render_pdf
+from tumorboard.letters.documents import PDF_TEMPLATE, letter_model
 from tumorboard.letters.schemas import LetterRecipient, ReferrerLetter
 from tumorboard.notifications.email import case_reference, deliver
 from tumorboard.settings import TEMPLATES_DIR, Settings
@@ -56,8 +57,9 @@ async def write_letter(conn: asyncpg.Connection, care_plan_id: UUID) -> UUID | N
     if row["letter_id"] is not None:
         return UUID(str(row["letter_id"]))
     referrer = msgspec.convert(row["referrer"], PlanReferrer)
-    letter = letter_document(document_from_row(row), referrer, row["presenter_name"])
-    pdf = await pdf_renderer.run(render_pdf, letter)
+    letter = letter_model(document_from_row(row), referrer, row["presenter_name"])
+    # Dated when the version was signed: a second run renders the same bytes.
+    pdf = await render_pdf_off_loop(PDF_TEMPLATE, letter, created_at=row["signed_at"])
     async with conn.transaction():
         letter_id = await queries.letters.insert_referrer_letter(
             conn,

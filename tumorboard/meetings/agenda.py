@@ -9,7 +9,6 @@ presenter through the inbox (and by email when configured).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from uuid import UUID
 
@@ -21,7 +20,7 @@ from tumorboard.cases.lifecycle import CaseEvent, allows, statement
 from tumorboard.db import fetch_all, queries
 from tumorboard.enums import MeetingStatus, Urgency
 from tumorboard.errors import NotReady
-from tumorboard.meetings.documents import fingerprint, render_agenda_html, render_pdf
+from tumorboard.meetings.documents import agenda_model, fingerprint, render_agenda_html, render_agenda_pdf
 from tumorboard.meetings.pack import store_pack
 from tumorboard.meetings.rules import Deferral
 from tumorboard.meetings.schemas import Agenda, AgendaCase, Meeting, MeetingSummary
@@ -61,13 +60,13 @@ async def get_agenda(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> 
 
 async def get_agenda_html(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> str:
     """The agenda as an HTML page."""
-    return render_agenda_html(await get_agenda(conn, user, meeting_id))
+    return render_agenda_html(agenda_model(await get_agenda(conn, user, meeting_id)))
 
 
 async def get_agenda_pdf(conn: asyncpg.Connection, user: User, meeting_id: UUID) -> bytes:
     """The PDF of the agenda as it stands; NotReady (and a render job) while a worker renders it."""
-    html = render_agenda_html(await get_agenda(conn, user, meeting_id))
-    pdf = await queries.meetings.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=fingerprint(html))
+    model = agenda_model(await get_agenda(conn, user, meeting_id))
+    pdf = await queries.meetings.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=fingerprint(model))
     if pdf is not None:
         return bytes(pdf)
     if not await queries.meetings.has_pending_job(conn, job=outbox.RENDER_AGENDA_PDF, subject_id=meeting_id):
@@ -77,10 +76,10 @@ async def get_agenda_pdf(conn: asyncpg.Connection, user: User, meeting_id: UUID)
 
 async def store_agenda_pdf(conn: asyncpg.Connection, meeting_id: UUID) -> str:
     """Render the agenda as it stands and store its PDF once (off the event loop); its fingerprint."""
-    html = render_agenda_html(agenda_of(await load_meeting(conn, meeting_id)))
-    key = fingerprint(html)
+    model = agenda_model(agenda_of(await load_meeting(conn, meeting_id)))
+    key = fingerprint(model)
     if await queries.meetings.get_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key) is None:
-        pdf = await asyncio.to_thread(render_pdf, html)
+        pdf = await render_agenda_pdf(model)
         await queries.meetings.insert_agenda_pdf(conn, meeting_id=meeting_id, fingerprint=key, pdf=pdf)
     return key
 

@@ -16,12 +16,12 @@ import asyncpg
 
 from tumorboard import audit, outbox
 from tumorboard.auth.schemas import User
-from tumorboard.care_plans.rendering import pdf_renderer
 from tumorboard.cases.schemas import Case, CaseClinical, age_on
 from tumorboard.cases.service import load_case
 from tumorboard.db import queries
+from tumorboard.documents.pdf import fingerprint, render_pdf_off_loop
 from tumorboard.errors import NotReady
-from tumorboard.meetings.documents import fingerprint, render_pack_html
+from tumorboard.meetings.pack_document import PDF_TEMPLATE, pack_model
 from tumorboard.meetings.pack_schemas import (
     MeetingPack,
     PackCase,
@@ -111,7 +111,7 @@ async def get_pack_pdf(conn: asyncpg.Connection, user: User, meeting_id: UUID) -
     await require_meeting_reader(conn, user, meeting_id, "read_pack")
     pack = await build_pack(conn, meeting)
     pdf = await queries.meetings.get_meeting_pack(
-        conn, meeting_id=meeting_id, fingerprint=fingerprint(render_pack_html(pack))
+        conn, meeting_id=meeting_id, fingerprint=fingerprint(PDF_TEMPLATE, pack_model(pack))
     )
     if pdf is None:
         if not await queries.meetings.has_pending_job(
@@ -125,12 +125,12 @@ async def get_pack_pdf(conn: asyncpg.Connection, user: User, meeting_id: UUID) -
 
 
 async def store_pack(conn: asyncpg.Connection, meeting_id: UUID) -> str:
-    """Render the pack as it stands and store it once (in the rendering process, off the event loop),
-    dropping older renderings of the meeting; its fingerprint."""
-    html = render_pack_html(await build_pack(conn, await load_meeting(conn, meeting_id)))
-    key = fingerprint(html)
+    """Render the pack as it stands and store it once (typeset off the event loop), dropping older
+    renderings of the meeting; its fingerprint."""
+    model = pack_model(await build_pack(conn, await load_meeting(conn, meeting_id)))
+    key = fingerprint(PDF_TEMPLATE, model)
     if await queries.meetings.get_meeting_pack(conn, meeting_id=meeting_id, fingerprint=key) is None:
-        pdf = await pdf_renderer.render_page(html)
+        pdf = await render_pdf_off_loop(PDF_TEMPLATE, model)
         async with conn.transaction():
             await queries.meetings.insert_meeting_pack(conn, meeting_id=meeting_id, fingerprint=key, pdf=pdf)
             await queries.meetings.delete_older_meeting_packs(conn, meeting_id=meeting_id, fingerprint=key)

@@ -1,8 +1,9 @@
-"""The meeting pack's document model: what the pack says, independent of how it is laid out.
+"""The meeting pack's content: what the pack says, independent of how it is worded and laid out.
 
-A template (`templates/meeting_pack.html`) lays it out for weasyprint; another engine (Typst, say)
-would read the same model. It holds no clock reading, so the same content always renders the same
-document and its fingerprint only changes when what it shows does.
+`tumorboard/meetings/pack_document.py` words it as the pack's document model, which
+`templates/meeting_pack.html` (HTML) and `templates/documents/meeting_pack.typ` (PDF) lay out. It holds
+no clock reading, so the same content always renders the same document and its fingerprint only
+changes when what it shows does.
 """
 
 from __future__ import annotations

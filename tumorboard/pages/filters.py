@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from tumorboard.care_plans.documents import register_filters
 from tumorboard.cases.schemas import Laterality
+from tumorboard.documents.text import register_filters
 from tumorboard.enums import Discipline, DiseaseSite, Intent, Modality, ParticipantRole, Role, Urgency
 from tumorboard.labels import label
 from tumorboard.settings import Settings
