@@ -15,12 +15,13 @@ WITH period AS (
     FROM board b
     WHERE b.id = :board_id
 ), presented AS (
-    -- The bounds as scalar subqueries, known when the scan starts: the period's decisions are
-    -- picked while each of the board's meetings is read (board_decision_meeting_idx).
+    -- The bounds as scalar subqueries, known when the scan starts: the board's first decisions of
+    -- the period come from one range of board_decision_board_opening_idx, whatever the board's
+    -- history before or after it.
     SELECT opening.case_id, opening.meeting_id, opening.decided_at
-    FROM meeting m
-    JOIN board_decision opening ON opening.meeting_id = m.id AND opening.revision = 1
-    WHERE m.board_id = :board_id
+    FROM board_decision opening
+    WHERE opening.board_id = :board_id
+      AND opening.revision = 1
       AND opening.decided_at >= (SELECT starts_at FROM period)
       AND opening.decided_at < (SELECT ends_at FROM period)
 )
