@@ -237,7 +237,8 @@ def _change(what: str, change: FieldChange) -> ChangeRow:
     )
 
 
-def _changes(diff: CarePlanDiff | None) -> Changes | None:
+def change_rows(diff: CarePlanDiff | None) -> Changes | None:
+    """What changed between two versions as rows people read (the documents and the diff page)."""
     if diff is None:
         return None
     rows = [_change(field_label(change.field), change) for change in diff.changes]
@@ -450,7 +451,7 @@ def care_plan_model(document: CarePlanDocument, changes: CarePlanDiff | None = N
         concordance_summary=concordance_summary,
         concordance=concordance,
         trials=_trials(c),
-        changes=_changes(changes),
+        changes=change_rows(changes),
         amendment=Amendment(
             replaces_version=amendment.replaces_version,
             requested_by=amendment.requested_by_name,

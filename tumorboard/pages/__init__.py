@@ -7,6 +7,7 @@ from pathlib import Path
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from tumorboard.pages.account import AccountPages
@@ -15,6 +16,7 @@ from tumorboard.pages.attachments import AttachmentPages
 from tumorboard.pages.audit import AuditPages
 from tumorboard.pages.auth import SignInPages
 from tumorboard.pages.boards import BoardPages
+from tumorboard.pages.care_plan_versions import CarePlanVersionPages
 from tumorboard.pages.care_plans import CarePlanPages
 from tumorboard.pages.case_form import CaseFormPages
 from tumorboard.pages.cases import CasePages
@@ -23,6 +25,7 @@ from tumorboard.pages.decisions import DecisionPages
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.follow_up import FollowUpPages
 from tumorboard.pages.home import HomePage
+from tumorboard.pages.inbox import InboxPages, provide_page_user
 from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
@@ -42,12 +45,14 @@ pages = Router(
         SignInPages,
         SingleSignOnPages,
         HomePage,
+        InboxPages,
         CaseFormPages,
         CasePages,
         AttachmentPages,
         DecisionPages,
         RecommendationPages,
         CarePlanPages,
+        CarePlanVersionPages,
         FollowUpPages,
         MeetingPages,
         MeetingRunPages,
@@ -62,6 +67,8 @@ pages = Router(
         AuditPages,
         DeadJobPages,
     ],
+    # Every page's user comes with their unread count, for the header's inbox badge.
+    dependencies={"user": Provide(provide_page_user)},
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,
 )

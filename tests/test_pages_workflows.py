@@ -1,0 +1,173 @@
+"""Pages of the workflows the API has: the inbox and its header badge, care plan versions with the
+amendment and the diff between two versions, readiness, meeting series and board settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import asyncpg
+
+from tests.browser.support import field_error, flash_of, page_client, text_of
+from tests.care_plan_helpers import consolidate, discussed_case, revise, sign
+from tests.factories import Factory
+
+
+def badge_of(html: str) -> str | None:
+    """The unread count the header's inbox badge shows, if any."""
+    match = re.search(r'data-testid="unread-badge">(\d+)<', html)
+    return match.group(1) if match else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inbox
+
+
+async def test_the_inbox_lists_notices_and_the_header_counts_the_unread_ones(
+    server: str, api: Factory, pool: asyncpg.Pool
+) -> None:
+    team = await api.team()
+    first, _ = await discussed_case(api, team)
+    second, _ = await discussed_case(api, team)
+    await consolidate(pool, first["id"])
+    await consolidate(pool, second["id"])
+    async with page_client(server, team.presenter) as presenter:
+        home = await presenter.get("/")
+        assert badge_of(home.text) == "2"
+        inbox = await presenter.get("/notifications")
+        assert inbox.status_code == 200
+        text = text_of(inbox)
+        assert "2 unread notices." in text
+        assert inbox.text.count(">Care plan draft ready (version 1)</a>") == 2
+        assert first["patient"]["family_name"] not in text  # notices name no patient
+
+        ids = re.findall(r'action="/notifications/([0-9a-f-]{36})/read"', inbox.text)
+        assert len(ids) == 2
+        marked = await presenter.post(f"/notifications/{ids[0]}/read", {"back": "unread"})
+        assert marked.status_code == 303 and marked.headers["location"] == "/notifications?unread=true"
+        unread = await presenter.get(marked.headers["location"])
+        assert flash_of(unread) == "Notice marked as read."
+        assert badge_of(unread.text) == "1"
+        assert len(re.findall(r'action="/notifications/[0-9a-f-]{36}/read"', unread.text)) == 1
+
+        opened = await presenter.post(f"/notifications/{ids[1]}/read", {"open": "1"})
+        assert opened.status_code == 303
+        assert re.fullmatch(r"/api/v1/cases/[0-9a-f-]{36}/care-plans/1\.html", opened.headers["location"])
+        after = await presenter.get("/notifications")
+        assert badge_of(after.text) is None and "Nothing unread." in text_of(after)
+        assert "No unread notice." in text_of(await presenter.get("/notifications?unread=true"))
+
+    async with page_client(server, team.surgeon) as surgeon:
+        # Another user's notice is not theirs to mark: not found, and nothing changes.
+        refused = await surgeon.post(f"/notifications/{ids[0]}/read")
+        assert refused.status_code == 404
+        assert "No notice yet." in text_of(await surgeon.get("/notifications"))
+    async with page_client(server, team.chair) as chair:
+        assert badge_of((await chair.get("/meetings")).text) == "2"  # the drafts they sign
+        all_read = await chair.post("/notifications/read-all", {"back": "all"})
+        assert all_read.headers["location"] == "/notifications"
+        shown = await chair.get("/notifications")
+        assert flash_of(shown) == "2 notice(s) marked as read." and badge_of(shown.text) is None
+    assert await pool.fetchval("SELECT count(*) FROM notification WHERE read_at IS NULL") == 0
+
+
+async def test_the_inbox_pages_through_older_notices(server: str, api: Factory, pool: asyncpg.Pool) -> None:
+    team = await api.team()
+    presenter_id = team.presenter.id
+    case, _ = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
+    # Thirty older notices (one per meeting) fill more than a page.
+    for day in range(30):
+        meeting = await api.meeting(team.coordinator, case["board_id"], starts_in=timedelta(days=day + 2))
+        await pool.execute(
+            "INSERT INTO notification (user_id, kind, case_id, meeting_id, created_at)"
+            " VALUES ($1, 'case_returned', $2, $3, now() - make_interval(days => $4 + 1))",
+            presenter_id,
+            case["id"],
+            meeting["id"],
+            day,
+        )
+    async with page_client(server, team.presenter) as presenter:
+        first = await presenter.get("/notifications")
+        assert badge_of(first.text) == "31"
+        older = re.search(r'href="(/notifications\?cursor=[^"]+)"', first.text)
+        assert older is not None
+        rest = await presenter.get(older.group(1).replace("&amp;", "&"))
+        assert rest.status_code == 200
+        assert len(re.findall(r'action="/notifications/[0-9a-f-]{36}/read"', rest.text)) == 6
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Care plan versions, amendment and diff
+
+
+async def test_the_chair_amends_a_signed_plan_and_everyone_reads_what_changed(
+    server: str, api: Factory, pool: asyncpg.Pool
+) -> None:
+    team = await api.team()
+    case, recommendations = await discussed_case(api, team)
+    await consolidate(pool, case["id"])
+    await sign(api, team.chair, case["id"])
+    care_plan = f"/cases/{case['id']}/care-plan"
+    async with page_client(server, team.surgeon) as surgeon:
+        page = await surgeon.get(care_plan)
+        assert "Reopen for amendment" not in page.text
+        denied = await surgeon.post(f"{care_plan}/amend", {"reason": "I disagree."})
+        assert denied.status_code == 403
+        assert "Only the chair of the case's meeting may do this" in text_of(denied)
+    async with page_client(server, team.chair) as chair:
+        page = await chair.get(care_plan)
+        assert "Reopen for amendment" in page.text
+        empty = await chair.post(f"{care_plan}/amend", {"reason": "  "})
+        assert empty.status_code == 400
+        assert field_error(empty, "reason") == "Is required"
+        reason = "Pathology review upgraded the tumour; surgery first."
+        amended = await chair.post(f"{care_plan}/amend", {"reason": reason})
+        assert amended.status_code == 303
+        shown = await chair.get(amended.headers["location"])
+        assert flash_of(shown) == (
+            "Care plan version 1 reopened for amendment. "
+            "The new draft is being prepared; sign it to replace the signed version."
+        )
+        again = await chair.post(f"{care_plan}/amend", {"reason": reason})
+        assert again.status_code == 303
+        refused = await chair.get(again.headers["location"])
+        assert flash_of(refused) == (
+            "Only a signed care plan can be amended; the current draft can still change"
+        )
+
+    summary = "Surgery first, then adjuvant radiotherapy to the breast."
+    plan = {"modalities": ["surgery", "radiation"], "summary": summary}
+    await revise(api, team.chair, recommendations[0]["id"], 1, **plan)
+    await api.ok(api.decide(team.chair, case["id"], **plan), 200)
+    assert await consolidate(pool, case["id"]) == 2
+
+    async with page_client(server, team.presenter) as presenter:
+        page = await presenter.get(care_plan)
+        assert f"This version amends signed version 1: “{reason}”" in text_of(page)
+        history = await presenter.get(f"{care_plan}/versions")
+        assert history.status_code == 200
+        rows = text_of(history)
+        assert "Amends version 1" in rows and reason in rows
+        assert f'href="/api/v1/cases/{case["id"]}/care-plans/2.pdf"' in history.text
+        diff = await presenter.get(f"{care_plan}/diff?from=1&to=2")
+        assert diff.status_code == 200
+        text = text_of(diff)
+        assert "What changed from version 1 to version 2" in text
+        assert re.search(r"<th scope=\"row\">Modalities</th>", diff.text)
+        # Word by word: the removed steps struck through, the new words marked as added.
+        removed = r"<del><span class=\"visually-hidden\">\[removed: </span>Systemic therapy → "
+        assert re.search(removed, diff.text)
+        assert "[added: to the breast ]" in text and "[removed: Neoadjuvant chemotherapy ]" in text
+        same = await presenter.get(f"{care_plan}/diff?from=2&to=2")
+        assert "Nothing in the plan differs between version 2 and version 2." in text_of(same)
+        missing = await presenter.get(f"{care_plan}/diff?from=1&to=9")
+        assert missing.status_code == 404
+        bad = await presenter.get(f"{care_plan}/diff?to=abc")
+        assert bad.status_code == 400
+        first = await presenter.get(f"{care_plan}/diff?to=1")
+        assert first.status_code == 400
+    outsider = await api.user("presenter")
+    async with page_client(server, outsider) as other:
+        assert (await other.get(f"{care_plan}/diff?from=1&to=2")).status_code == 403
+        assert (await other.get(f"{care_plan}/versions")).status_code == 403
