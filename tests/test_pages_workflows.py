@@ -4,7 +4,7 @@ amendment and the diff between two versions, readiness, meeting series and board
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import asyncpg
 
@@ -171,3 +171,66 @@ async def test_the_chair_amends_a_signed_plan_and_everyone_reads_what_changed(
     async with page_client(server, outsider) as other:
         assert (await other.get(f"{care_plan}/diff?from=1&to=2")).status_code == 403
         assert (await other.get(f"{care_plan}/versions")).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Readiness
+
+
+async def test_the_presenter_completes_what_the_checklist_finds_missing(
+    server: str, api: Factory, pool: asyncpg.Pool
+) -> None:
+    team = await api.team()
+    await api.board(team.coordinator)  # the default checklist: stage, pathology report, imaging, ECOG
+    case = await api.case(team.presenter, stage=None, ecog=None)
+    path = f"/cases/{case['id']}/readiness"
+    async with page_client(server, team.presenter) as presenter:
+        shown = await presenter.get(path)
+        assert shown.status_code == 200
+        text = text_of(shown)
+        assert "Readiness Not ready" in text
+        assert "no pathology report recorded" in text and "no stage recorded" in text
+        case_page = await presenter.get(f"/cases/{case['id']}")
+        assert "Complete the checklist" in case_page.text
+
+        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        future = await presenter.post(path, {"pathology_report_on": tomorrow, "stage.system": "AJCC8"})
+        assert future.status_code == 400
+        assert field_error(future, "pathology_report_on") == "Must not be in the future"
+        half_stage = await presenter.post(path, {"stage.system": "AJCC8", "stage.t": "cT2"})
+        assert half_stage.status_code == 400
+        assert field_error(half_stage, "stage.n") == "Is required"
+
+        report_on = (date.today() - timedelta(days=3)).isoformat()
+        partly = await presenter.post(path, {"pathology_report_on": report_on, "stage.system": "AJCC8"})
+        assert partly.status_code == 303
+        after = await presenter.get(partly.headers["location"])
+        assert flash_of(after) == (
+            "Readiness updated. Still missing: no stage recorded; no imaging recorded; "
+            "no ECOG performance status recorded."
+        )
+        assert f"dated {report_on}" in text_of(after)
+        complete = {
+            "stage.system": "AJCC8",
+            "stage.t": "cT2",
+            "stage.n": "cN0",
+            "stage.m": "cM0",
+            "stage.group": "IIA",
+            "ecog": "0",
+            "imaging_on": (date.today() - timedelta(days=10)).isoformat(),
+        }
+        ready = await presenter.post(path, complete)
+        assert ready.status_code == 303
+        shown = await presenter.get(path)
+        assert flash_of(shown) == "Readiness updated. The case is ready for its board."
+        assert "Readiness Ready" in text_of(shown)
+    row = await pool.fetchrow("SELECT stage->>'n' AS n, ecog FROM patient_case WHERE id = $1", case["id"])
+    assert (row["n"], row["ecog"]) == ("cN0", 0)
+
+    other = await api.user("presenter")
+    async with page_client(server, other) as stranger:
+        assert (await stranger.get(path)).status_code == 403
+        refused = await stranger.post(path, {"ecog": "2"})
+        assert refused.status_code == 403
+    async with page_client(server, team.coordinator) as coordinator:
+        assert "Complete the case" in text_of(await coordinator.get(path))

@@ -31,6 +31,7 @@ from tumorboard.pages.live import LivePages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.presentation import PresentationPages
+from tumorboard.pages.readiness import ReadinessPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.reports import ReportPages
 from tumorboard.pages.security import csrf_config
@@ -49,6 +50,7 @@ pages = Router(
         CaseFormPages,
         CasePages,
         AttachmentPages,
+        ReadinessPages,
         DecisionPages,
         RecommendationPages,
         CarePlanPages,
