@@ -234,3 +234,105 @@ async def test_the_presenter_completes_what_the_checklist_finds_missing(
         assert refused.status_code == 403
     async with page_client(server, team.coordinator) as coordinator:
         assert "Complete the case" in text_of(await coordinator.get(path))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Boards and meeting series
+
+
+async def test_the_coordinator_sets_up_a_board_its_checklist_and_a_meeting_series(
+    server: str, api: Factory, pool: asyncpg.Pool
+) -> None:
+    team = await api.team()
+    board = await api.board(team.coordinator, name="Thoracic Board")
+    path = f"/boards/{board['id']}"
+    async with page_client(server, team.coordinator) as coordinator:
+        boards = await coordinator.get("/boards")
+        assert f'href="{path}"' in boards.text
+        shown = await coordinator.get(path)
+        assert shown.status_code == 200 and "Thoracic Board" in text_of(shown)
+
+        bad_zone = await coordinator.post(path, {"time_zone": "Mars/Olympus", "minutes_per_case": "8"})
+        assert bad_zone.status_code == 400
+        assert "not a known IANA time zone" in (field_error(bad_zone, "settings-time_zone") or "")
+        saved = await coordinator.post(
+            path, {"time_zone": "Europe/Berlin", "minutes_per_case": "8", "agenda_lock_hours": "12"}
+        )
+        assert saved.status_code == 303
+        assert flash_of(await coordinator.get(path)) == "Board settings saved."
+
+        too_young = await coordinator.post(
+            f"{path}/checklist", [("items", "stage"), ("items", "imaging"), ("max_age_days.imaging", "0")]
+        )
+        assert too_young.status_code == 400
+        assert field_error(too_young, "max_age_days-imaging") is not None
+        checklist = await coordinator.post(
+            f"{path}/checklist", [("items", "stage"), ("items", "imaging"), ("max_age_days.imaging", "30")]
+        )
+        assert checklist.status_code == 303
+        assert flash_of(await coordinator.get(path)) == "Checklist saved: cases need stage, imaging."
+
+        series_form = {
+            "recurrence_rule": "freq=weekly;byday=tu",
+            "starts_on": date.today().isoformat(),
+            "start_time": "07:30",
+            "duration_minutes": "60",
+            "capacity": "8",
+            "deadline_hours": "48",
+            "horizon_days": "28",
+            "location": "Tumor board room",
+        }
+        hourly = await coordinator.post(f"{path}/series", {**series_form, "recurrence_rule": "FREQ=HOURLY"})
+        assert hourly.status_code == 400
+        assert field_error(hourly, "recurrence_rule") == "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"
+        assert 'value="Tumor board room"' in hourly.text
+        created = await coordinator.post(f"{path}/series", series_form)
+        assert created.status_code == 303
+        participants_path = created.headers["location"]
+        series_path = participants_path.removesuffix("/participants")
+        chosen = await coordinator.get(participants_path)
+        assert flash_of(chosen).startswith("Meeting series created with 4 meeting(s) ahead")  # type: ignore[union-attr]
+        saved = await coordinator.post(
+            participants_path,
+            [
+                ("chair", str(team.chair.id)),
+                ("reviewers", str(team.surgeon.id)),
+                ("reviewers", str(team.radiation.id)),
+            ],
+        )
+        assert saved.status_code == 303
+        series_page = await coordinator.get(series_path)
+        assert flash_of(series_page) == "Participants saved for the series and its 4 coming meeting(s)."
+        text = text_of(series_page)
+        assert f"{team.chair.full_name} — Medical oncology (chair)" in text
+        assert len(re.findall(r'href="/meetings/[0-9a-f-]{36}"', series_page.text)) == 4
+    series_id = series_path.rsplit("/", 1)[-1]
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM meeting_participant p JOIN meeting m ON m.id = p.meeting_id"
+            " WHERE m.series_id = $1",
+            series_id,
+        )
+        == 12
+    )
+
+    async with page_client(server, team.presenter) as presenter:
+        read_only = await presenter.get(path)
+        assert read_only.status_code == 200
+        assert "Save settings" not in read_only.text and "12 h before the meeting" in text_of(read_only)
+        assert (await presenter.post(path, {"minutes_per_case": "5"})).status_code == 403
+        assert (await presenter.get(f"{series_path}/participants")).status_code == 403
+        seen = await presenter.get(series_path)
+        assert seen.status_code == 200 and team.chair.full_name not in text_of(seen)
+        assert (await presenter.post(f"{series_path}/end")).status_code == 403
+
+    async with page_client(server, team.coordinator) as coordinator:
+        ended = await coordinator.post(f"{series_path}/end")
+        assert ended.status_code == 303
+        after = await coordinator.get(series_path)
+        assert (
+            flash_of(after) == "Series ended. Its future meetings are cancelled and their cases placed again."
+        )
+        assert "Meeting series Ended" in text_of(after)
+    statuses = await pool.fetch("SELECT DISTINCT status FROM meeting WHERE series_id = $1", series_id)
+    assert [row["status"] for row in statuses] == ["cancelled"]

@@ -15,7 +15,7 @@ from tumorboard.pages.admin import AdminPages, UserAccountPages
 from tumorboard.pages.attachments import AttachmentPages
 from tumorboard.pages.audit import AuditPages
 from tumorboard.pages.auth import SignInPages
-from tumorboard.pages.boards import BoardPages
+from tumorboard.pages.boards import BoardPages, BoardSettingsPages
 from tumorboard.pages.care_plan_versions import CarePlanVersionPages
 from tumorboard.pages.care_plans import CarePlanPages
 from tumorboard.pages.case_form import CaseFormPages
@@ -35,6 +35,7 @@ from tumorboard.pages.readiness import ReadinessPages
 from tumorboard.pages.recommendations import RecommendationPages
 from tumorboard.pages.reports import ReportPages
 from tumorboard.pages.security import csrf_config
+from tumorboard.pages.series import SeriesPages
 from tumorboard.pages.slots import SlotsPages
 from tumorboard.pages.sso import SingleSignOnPages
 
@@ -62,6 +63,8 @@ pages = Router(
         SlotsPages,
         LivePages,
         BoardPages,
+        BoardSettingsPages,
+        SeriesPages,
         ReportPages,
         AdminPages,
         UserAccountPages,
