@@ -336,3 +336,41 @@ async def test_the_coordinator_sets_up_a_board_its_checklist_and_a_meeting_serie
         assert "Meeting series Ended" in text_of(after)
     statuses = await pool.fetch("SELECT DISTINCT status FROM meeting WHERE series_id = $1", series_id)
     assert [row["status"] for row in statuses] == ["cancelled"]
+
+
+async def test_the_coordinator_moves_one_meeting(server: str, api: Factory, pool: asyncpg.Pool) -> None:
+    team = await api.team()
+    board = await api.board(team.coordinator)
+    meeting = await api.meeting(team.coordinator, board["id"], location="Room 1")
+    path = f"/meetings/{meeting['id']}/edit"
+    before = await pool.fetchrow("SELECT starts_at, submission_deadline FROM meeting")
+    async with page_client(server, team.coordinator) as coordinator:
+        assert 'href="' + path + '"' in (await coordinator.get(f"/meetings/{meeting['id']}")).text
+        form = await coordinator.get(path)
+        assert form.status_code == 200
+        shown_start = re.search(r'name="starts_at" type="datetime-local" value="([^"]+)"', form.text)
+        assert shown_start is not None
+        unchanged = {"starts_at": shown_start.group(1), "duration_minutes": "90", "capacity": "10"}
+        too_small = await coordinator.post(path, {**unchanged, "duration_minutes": "2", "location": "Room 1"})
+        assert too_small.status_code == 400
+        assert field_error(too_small, "duration_minutes") == "Must be at least 5"
+        assert 'value="Room 1"' in too_small.text
+
+        kept = await coordinator.post(path, {**unchanged, "minutes_per_case": "6", "location": "Room 9"})
+        assert kept.status_code == 303
+        assert flash_of(await coordinator.get(kept.headers["location"])) == "Meeting changed."
+        row = await pool.fetchrow("SELECT starts_at, duration_minutes, location FROM meeting")
+        assert row["starts_at"] == before["starts_at"]  # shown to the minute, kept to the second
+        assert (row["duration_minutes"], row["location"]) == (90, "Room 9")
+
+        moved = (before["starts_at"] + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")  # the tests run in UTC
+        later = await coordinator.post(path, {**unchanged, "starts_at": moved, "minutes_per_case": "6"})
+        assert later.status_code == 303
+        row = await pool.fetchrow("SELECT starts_at, submission_deadline, location FROM meeting")
+        assert row["starts_at"].strftime("%Y-%m-%dT%H:%M") == moved
+        shift = row["starts_at"] - before["starts_at"]
+        assert row["submission_deadline"] == before["submission_deadline"] + shift  # moved with the start
+        assert row["location"] is None  # left empty: cleared
+    async with page_client(server, team.chair) as chair:
+        assert (await chair.get(path)).status_code == 403
+        assert (await chair.post(path, {"duration_minutes": "30"})).status_code == 403

@@ -28,6 +28,7 @@ from tumorboard.pages.home import HomePage
 from tumorboard.pages.inbox import InboxPages, provide_page_user
 from tumorboard.pages.jobs import DeadJobPages
 from tumorboard.pages.live import LivePages
+from tumorboard.pages.meeting_edit import MeetingEditPages
 from tumorboard.pages.meeting_run import MeetingRunPages
 from tumorboard.pages.meetings import MeetingPages
 from tumorboard.pages.presentation import PresentationPages
@@ -58,6 +59,7 @@ pages = Router(
         CarePlanVersionPages,
         FollowUpPages,
         MeetingPages,
+        MeetingEditPages,
         MeetingRunPages,
         PresentationPages,
         SlotsPages,
