@@ -374,3 +374,23 @@ async def test_the_coordinator_moves_one_meeting(server: str, api: Factory, pool
     async with page_client(server, team.chair) as chair:
         assert (await chair.get(path)).status_code == 403
         assert (await chair.post(path, {"duration_minutes": "30"})).status_code == 403
+
+
+async def test_a_user_issues_and_revokes_their_calendar_subscription(server: str, api: Factory) -> None:
+    team = await api.team()
+    board = await api.board(team.coordinator)
+    await api.meeting(team.coordinator, board["id"], [(team.chair, "chair")], location="Room 7")
+    async with page_client(server, team.chair) as chair:
+        issued = await chair.post("/account/calendar-feed")
+        assert issued.status_code == 200
+        match = re.search(r'data-testid="feed-url"', issued.text) and re.search(
+            r'value="(https?://[^"]+/api/v1/calendar/([^"/]+)\.ics)"', issued.text
+        )
+        assert match, issued.text
+        assert match.group(2) not in issued.headers.get("set-cookie", "")
+        feed = await chair.client.get(f"/api/v1/calendar/{match.group(2)}.ics")
+        assert feed.status_code == 200 and "Room 7" in feed.text
+        revoked = await chair.post("/account/calendar-feed/revoke")
+        assert revoked.status_code == 303
+        assert flash_of(await chair.get("/account")) == "Your calendar subscription URL no longer works."
+        assert (await chair.client.get(f"/api/v1/calendar/{match.group(2)}.ics")).status_code == 404
