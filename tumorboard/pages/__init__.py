@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Router
+from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from tumorboard.pages.account import AccountPages
 from tumorboard.pages.admin import AdminPages, UserAccountPages
@@ -80,6 +82,13 @@ pages = Router(
     include_in_schema=False,
 )
 
+
+@get("/favicon.ico", include_in_schema=False, cache_control=CacheControlHeader(max_age=3600, public=True))
+async def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico on pages that name no icon (the care plan and agenda documents)."""
+    return Redirect("/static/favicon.svg", status_code=301)
+
+
 static = create_static_files_router(
     path="/static",
     directories=[STATIC_DIR],
@@ -87,6 +96,6 @@ static = create_static_files_router(
     include_in_schema=False,
 )
 
-ROUTES = [pages, static]
+ROUTES: list[ControllerRouterHandler] = [pages, static, favicon]
 
 __all__ = ["ROUTES", "csrf_config", "register_page_filters"]
