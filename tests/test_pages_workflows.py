@@ -306,6 +306,10 @@ async def test_the_coordinator_sets_up_a_board_its_checklist_and_a_meeting_serie
         text = text_of(series_page)
         assert f"{team.chair.full_name} — Medical oncology (chair)" in text
         assert len(re.findall(r'href="/meetings/[0-9a-f-]{36}"', series_page.text)) == 4
+        first = re.search(r'href="(/meetings/[0-9a-f-]{36})"', series_page.text)
+        assert first is not None
+        occurrence = await coordinator.get(first.group(1))
+        assert f'href="{series_path}"' in occurrence.text  # "one meeting of a series"
     series_id = series_path.rsplit("/", 1)[-1]
     assert (
         await pool.fetchval(
