@@ -255,6 +255,7 @@ async def test_the_coordinator_sets_up_a_board_its_checklist_and_a_meeting_serie
         bad_zone = await coordinator.post(path, {"time_zone": "Mars/Olympus", "minutes_per_case": "8"})
         assert bad_zone.status_code == 400
         assert "not a known IANA time zone" in (field_error(bad_zone, "settings-time_zone") or "")
+        assert 'href="#settings-time_zone"' in bad_zone.text  # the summary leads to this form's field
         saved = await coordinator.post(
             path, {"time_zone": "Europe/Berlin", "minutes_per_case": "8", "agenda_lock_hours": "12"}
         )
