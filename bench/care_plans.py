@@ -49,6 +49,7 @@ from bench.harness import (
     BenchError,
     Children,
     RawHttp,
+    RssSampler,
     cpu_seconds,
     cpu_used,
     create_user_with_token,
@@ -61,6 +62,7 @@ from tumorboard.embedded import free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}
+MAX_RSS_MB = 300  # each web process and each worker, at its peak during the run
 SERVICE_PARTS = ("web", "workers", "postgresql", "redis")
 START_TIMEOUT = 60.0
 BURST_TIMEOUT = 300.0
@@ -506,6 +508,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         children = Children(log_dir, prefix="care_plans-")
         stack.callback(children.stop_all)
         base_url = _start(args, children, database_url, redis_url)
+        rss = stack.enter_context(RssSampler({name: process.pid for name, process in children.started}))
 
         async def measure() -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60) as client:
@@ -519,6 +522,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures = asyncio.run(measure())
         children.check_alive()
         figures["pdf_render"] = _render_cost(database_url, figures.pop("case_ids"))
+        figures["memory"] = rss.peaks_mb()  # arrangement, warm-up and burst, while all still run
+    peak = max(part["peak_rss_mb"] or 0.0 for part in figures["memory"].values())
     return {
         "command": "python -m bench.care_plans " + " ".join(sys.argv[1:]),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -532,9 +537,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         **figures,
         "targets_s": TARGETS_SECONDS,
+        "max_rss_mb": MAX_RSS_MB,
         "meets_targets": {
             "html_median": figures["html_ready_s"]["median"] <= TARGETS_SECONDS["html_median"],
             "pdf_median": figures["pdf_ready_s"]["median"] <= TARGETS_SECONDS["pdf_median"],
+            "peak_rss": peak < MAX_RSS_MB,
         },
     }
 
@@ -584,6 +591,14 @@ def _print(results: dict[str, Any]) -> None:
             f"    the service's share: {service:.2f} CPU-s, {service / cpus:.2f} s of {cpus} CPUs"
             f" had it had them alone ({service / max(capacity, 1e-9):.0%} of what the machine gave)"
         )
+    print(
+        "  peak RSS (sampled every 0.1 s; kernel high-water mark): "
+        + ", ".join(
+            f"{name} {part['peak_rss_mb']} MB ({part['vmhwm_mb']})"
+            for name, part in results["memory"].items()
+        )
+        + f"; target < {MAX_RSS_MB} MB each"
+    )
     print(f"  targets: {results['targets_s']}  met: {results['meets_targets']}")
 
 

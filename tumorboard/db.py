@@ -3,15 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import aiosql
 import asyncpg
 import msgspec
+from aiosql.adapters.asyncpg import AsyncPGAdapter
 
 from tumorboard.settings import SQL_DIR
 
-queries: Any = aiosql.from_path(SQL_DIR / "queries", "asyncpg", mandatory_parameters=False)
+
+class _ConnectionAdapter(AsyncPGAdapter):
+    """aiosql's asyncpg adapter, for callers that always pass a connection (never a pool).
+
+    aiosql's own checks each call's first argument with `dir()` to decide whether to acquire from a
+    pool, which costs about as much as building a request's audit row: every named query of every
+    request paid it. A pool passed here fails loudly (it has no `fetchrow` that takes these)."""
+
+    async def select(
+        self, conn: Any, query_name: str, sql: str, parameters: Any, record_class: Any = None
+    ) -> AsyncIterator[Record]:
+        assert record_class is None, "named queries return records"
+        for row in await conn.fetch(sql, *self.maybe_order_params(query_name, parameters)):
+            yield row
+
+    async def select_one(
+        self, conn: Any, query_name: str, sql: str, parameters: Any, record_class: Any = None
+    ) -> Any:
+        assert record_class is None, "named queries return records"
+        return await conn.fetchrow(sql, *self.maybe_order_params(query_name, parameters))
+
+    async def select_value(self, conn: Any, query_name: str, sql: str, parameters: Any) -> Any:
+        return await conn.fetchval(sql, *self.maybe_order_params(query_name, parameters))
+
+    async def insert_returning(self, conn: Any, query_name: str, sql: str, parameters: Any) -> Any:
+        row = await conn.fetchrow(sql, *self.maybe_order_params(query_name, parameters))
+        return (row[0] if len(row) == 1 else row) if row else None
+
+    async def insert_update_delete(self, conn: Any, query_name: str, sql: str, parameters: Any) -> Any:
+        return await conn.execute(sql, *self.maybe_order_params(query_name, parameters))
+
+
+queries: Any = aiosql.from_path(
+    SQL_DIR / "queries", cast(Any, _ConnectionAdapter), mandatory_parameters=False
+)
 
 Record: TypeAlias = asyncpg.Record
 CONNECT_TIMEOUT_SECONDS = 3.0
