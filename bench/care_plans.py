@@ -138,7 +138,9 @@ async def _prepare(database_url: str) -> dict[str, tuple[str, str]]:
         await conn.close()
 
 
-def _start(args: argparse.Namespace, children: Children, database_url: str, redis_url: str) -> str:
+def _start(
+    args: argparse.Namespace, children: Children, database_url: str, redis_url: str, rss: RssSampler
+) -> str:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -147,9 +149,9 @@ def _start(args: argparse.Namespace, children: Children, database_url: str, redi
     }
     port = free_port()
     cli = [sys.executable, "-m", "tumorboard.cli"]
-    children.start("web", [*cli, "serve", "--host", HOST, "--port", str(port)], env)
+    rss.add("web", children.start("web", [*cli, "serve", "--host", HOST, "--port", str(port)], env).pid)
     for number in range(args.workers):
-        children.start(f"worker-{number}", [*cli, "worker"], env)
+        rss.add(f"worker-{number}", children.start(f"worker-{number}", [*cli, "worker"], env).pid)
     base_url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -507,8 +509,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         people = asyncio.run(_prepare(database_url))
         children = Children(log_dir, prefix="care_plans-")
         stack.callback(children.stop_all)
-        base_url = _start(args, children, database_url, redis_url)
-        rss = stack.enter_context(RssSampler({name: process.pid for name, process in children.started}))
+        rss = stack.enter_context(RssSampler({}))
+        base_url = _start(args, children, database_url, redis_url, rss)
 
         async def measure() -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60) as client:
@@ -523,7 +525,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         children.check_alive()
         figures["pdf_render"] = _render_cost(database_url, figures.pop("case_ids"))
         figures["memory"] = rss.peaks_mb()  # arrangement, warm-up and burst, while all still run
-    peak = max(part["peak_rss_mb"] or 0.0 for part in figures["memory"].values())
+    peak = max(part["peak_mb"] or 0.0 for part in figures["memory"].values())
     return {
         "command": "python -m bench.care_plans " + " ".join(sys.argv[1:]),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -592,9 +594,9 @@ def _print(results: dict[str, Any]) -> None:
             f" had it had them alone ({service / max(capacity, 1e-9):.0%} of what the machine gave)"
         )
     print(
-        "  peak RSS (sampled every 0.1 s; kernel high-water mark): "
+        "  peak RSS (sampled every 0.1 s from start; kernel high-water mark): "
         + ", ".join(
-            f"{name} {part['peak_rss_mb']} MB ({part['vmhwm_mb']})"
+            f"{name} {part['peak_rss_mb']} MB ({part['vmhwm_mb']} MB)"
             for name, part in results["memory"].items()
         )
         + f"; target < {MAX_RSS_MB} MB each"

@@ -278,14 +278,18 @@ class RssSampler:
             self._thread.join(timeout=5)
 
     def peaks_mb(self) -> dict[str, dict[str, float | None]]:
-        """Per name: the sampled peak RSS and the kernel's VmHWM (None once the process is gone), in MB."""
-        return {
-            name: {
-                "peak_rss_mb": round(self.peak_bytes.get(name, 0) / 2**20, 1) or None,
-                "vmhwm_mb": high_water_mark_mb(pid),
+        """Per name, in MB: the sampled peak RSS, the kernel's VmHWM (None once the process is gone),
+        and `peak_mb`, the larger of the two: what a target on peak memory is checked against."""
+        peaks: dict[str, dict[str, float | None]] = {}
+        for name, pid in self.processes.items():
+            sampled = round(self.peak_bytes.get(name, 0) / 2**20, 1) or None
+            kernel = high_water_mark_mb(pid)
+            peaks[name] = {
+                "peak_rss_mb": sampled,
+                "vmhwm_mb": kernel,
+                "peak_mb": max((x for x in (sampled, kernel) if x is not None), default=None),
             }
-            for name, pid in self.processes.items()
-        }
+        return peaks
 
 
 def high_water_mark_mb(pid: int) -> float | None:

@@ -251,16 +251,19 @@ def table(figures: dict[int, dict[str, Any]], small: int, large: int) -> str:
 
 
 def _memory(service: Service, rss: RssSampler, name: str) -> dict[str, Any]:
-    """Peak RSS of the service's web process and worker, sampled every 0.1 s through the run
-    (bench.harness.RssSampler), with the kernel's high-water marks beside them."""
+    """Peak RSS of the service's web process and worker: sampled every 0.1 s through the measurement
+    (bench.harness.RssSampler) and the kernel's high-water marks (which include start-up); `web` and
+    `worker` are the larger of the two."""
     try:
         children = Path(f"/proc/{service.worker_pid}/task/{service.worker_pid}/children").read_text().split()
     except OSError:
         children = []
     peaks = rss.peaks_mb()
     return {
-        "web": peaks[f"{name}-web"]["peak_rss_mb"],
-        "worker": peaks[f"{name}-worker"]["peak_rss_mb"],
+        "web": peaks[f"{name}-web"]["peak_mb"],
+        "worker": peaks[f"{name}-worker"]["peak_mb"],
+        "web_sampled": peaks[f"{name}-web"]["peak_rss_mb"],
+        "worker_sampled": peaks[f"{name}-worker"]["peak_rss_mb"],
         "web_vmhwm": peaks[f"{name}-web"]["vmhwm_mb"],
         "worker_vmhwm": peaks[f"{name}-worker"]["vmhwm_mb"],
         "worker_children": [high_water_mark_mb(int(pid)) for pid in children],
@@ -466,9 +469,9 @@ def main() -> int:
     args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(table(result["figures"], args.small, args.large))
     print(
-        f"peak RSS at {args.large:,} (sampled every 0.1 s): web {memory['web']} MB,"
-        f" worker {memory['worker']} MB"
-        f" (kernel high-water marks {memory['web_vmhwm']} and {memory['worker_vmhwm']} MB)"
+        f"peak RSS at {args.large:,}: web {memory['web']} MB, worker {memory['worker']} MB"
+        f" (sampled every 0.1 s: {memory['web_sampled']} and {memory['worker_sampled']} MB;"
+        f" kernel high-water marks {memory['web_vmhwm']} and {memory['worker_vmhwm']} MB)"
     )
     print(f"whole run {result['seconds']} s; figures, plans and data sizes in {args.output}")
     for line in result["missed"]:

@@ -71,8 +71,8 @@ async def consolidate_care_plan(ctx: dict[str, Any], outbox_ids: list[int], case
 async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id: str) -> None:
     """Render a care plan version's PDF once, off the event loop."""
     pool: asyncpg.Pool = ctx["pool"]
+    await render_pdf(pool, UUID(care_plan_id))
     async with pool.acquire() as conn:
-        await render_pdf(conn, UUID(care_plan_id))
         await outbox.mark_done(conn, outbox_id)
 
 
