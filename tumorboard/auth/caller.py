@@ -18,11 +18,10 @@ from typing import Any
 import msgspec
 
 from tumorboard.auth.schemas import Credential, User
-from tumorboard.auth.service import token_hash_of
+from tumorboard.auth.service import TOKEN_REFUSED, token_hash_of
 from tumorboard.db import Record
 from tumorboard.errors import NotAuthenticated
 
-INVALID_CREDENTIALS = "Missing, invalid or expired credentials"
 # The columns a statement returns about its caller, and the User fields they fill.
 _USER_COLUMNS = {
     "id": "caller_id",
@@ -64,7 +63,7 @@ class Caller:
         if self.user is not None:
             return self.user
         if row is None or row["caller_id"] is None:
-            raise NotAuthenticated(INVALID_CREDENTIALS)
+            raise NotAuthenticated(TOKEN_REFUSED)
         credential = Credential(
             user=msgspec.convert({field: row[column] for field, column in _USER_COLUMNS.items()}, User),
             id=row["caller_token_id"],

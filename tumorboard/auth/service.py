@@ -41,6 +41,7 @@ from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 SESSION = "session"
 API = "api"
 INVALID_CREDENTIALS = "Invalid email or password"
+TOKEN_REFUSED = "Missing, invalid or expired credentials"
 
 
 def token_hash_of(token: str) -> bytes:
@@ -258,7 +259,7 @@ async def resolve_token(
         conn, token_hash=token_hash_of(token), idle_expires_at=idle_expires_at, slide_step=SLIDE_STEP_SECONDS
     )
     if row is None or row["kind"] != kind:
-        raise NotAuthenticated("Missing, invalid or expired credentials")
+        raise NotAuthenticated(TOKEN_REFUSED)
     fields = dict(row)
     return Credential(
         user=msgspec.convert({name: fields[name] for name in _USER_FIELDS}, User),
