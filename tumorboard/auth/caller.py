@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from tumorboard.auth.schemas import Credential, User
-from tumorboard.auth.service import TOKEN_REFUSED, token_hash_of
+from tumorboard.auth.service import NO_LIVE_CREDENTIAL, token_hash_of
 from tumorboard.db import Record
 from tumorboard.errors import NotAuthenticated
 
@@ -63,7 +63,7 @@ class Caller:
         if self.user is not None:
             return self.user
         if row is None or row["caller_id"] is None:
-            raise NotAuthenticated(TOKEN_REFUSED)
+            raise NotAuthenticated(NO_LIVE_CREDENTIAL)
         credential = Credential(
             user=msgspec.convert({field: row[column] for field, column in _USER_COLUMNS.items()}, User),
             id=row["caller_token_id"],

@@ -41,7 +41,7 @@ from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 SESSION = "session"
 API = "api"
 INVALID_CREDENTIALS = "Invalid email or password"
-TOKEN_REFUSED = "Missing, invalid or expired credentials"
+NO_LIVE_CREDENTIAL = "Missing, invalid or expired credentials"
 
 
 def token_hash_of(token: str) -> bytes:
@@ -259,7 +259,7 @@ async def resolve_token(
         conn, token_hash=token_hash_of(token), idle_expires_at=idle_expires_at, slide_step=SLIDE_STEP_SECONDS
     )
     if row is None or row["kind"] != kind:
-        raise NotAuthenticated(TOKEN_REFUSED)
+        raise NotAuthenticated(NO_LIVE_CREDENTIAL)
     fields = dict(row)
     return Credential(
         user=msgspec.convert({name: fields[name] for name in _USER_FIELDS}, User),
