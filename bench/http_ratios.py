@@ -215,13 +215,13 @@ class CpuMeter:
 
     PARTS = ("web", "worker", "postgres", "redis", "client", "elsewhere")
 
-    def __init__(self, web: int, worker: int, database_url: str, redis_url: str) -> None:
+    def __init__(self, web: int, worker: int, database_url: str, redis_url: str | None = None) -> None:
         table = cpu_seconds()
         self.roots = {
             "web": web,
             "worker": worker,
             "postgres": _postmaster(table, database_url),
-            "redis": _redis_server(table, redis_url),
+            "redis": _redis_server(table, redis_url) if redis_url else None,
         }
 
     def sample(self) -> dict[str, float | None]:
@@ -522,7 +522,7 @@ def _start_app(
     base_url = f"http://{HOST}:{port}"
     cli = [sys.executable, "-m", "tumorboard.cli"]
     serve = [*cli, "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers)]
-    if args.server == "granian":
+    if getattr(args, "server", "uvicorn") == "granian":  # bench.worker starts the app with its own options
         if importlib.util.find_spec("granian") is None:
             raise BenchError(
                 "granian is not installed: `.venv/bin/pip install granian`, or use --server uvicorn"
