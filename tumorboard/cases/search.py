@@ -5,7 +5,7 @@ and accents: every word of it but the last must be one of those words, and the l
 beginning of one, as the search is typed ("ada lov" finds Ada Lovelace, "c50.9" finds C50.911,
 "lov ada" does not). Punctuation only separates words, so quotes and wildcards are searched as
 literal text and never as patterns. The other filters are exact. The database does the matching,
-with a word index (`case_search_query` in sql/migrations/0015_search_and_report_at_scale.sql),
+with a word index (`case_search_query` in sql/migrations/0016_search_and_report_at_scale.sql),
 over the cases the caller may see; every search runs under a statement timeout.
 """
 

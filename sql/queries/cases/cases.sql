@@ -2,10 +2,17 @@
 -- Find or create the patient by MRN and add the case with its audit event and assignment job, unless
 -- the Idempotency-Key was used already (id is then NULL). A known MRN sent with other details makes
 -- a case all the same, on a patient row of the details sent that points at the recorded one.
--- One statement because submission is the hottest write: see docs/benchmarks.md.
-WITH recorded AS (
+-- One statement because submission is the hottest write (see docs/benchmarks.md): atomic without a
+-- transaction around it, and the caller is known or named by the request's bearer token, checked
+-- here (request_caller). Nothing is written unless the caller presents cases and may act; no row at
+-- all: the token is not live.
+WITH caller AS (
+    SELECT * FROM request_caller(:token_hash, :caller_id, :credential_id, :caller_roles)
+), presenter AS (
+    SELECT user_id, token_id FROM caller WHERE 'presenter' = ANY (roles) AND NOT password_change_required
+), recorded AS (
     INSERT INTO patient (mrn, given_name, family_name, birth_date, sex)
-    VALUES (:mrn, :given_name, :family_name, :birth_date, :sex)
+    SELECT :mrn, :given_name, :family_name, :birth_date, :sex FROM presenter
     ON CONFLICT (mrn) WHERE recorded_patient_id IS NULL DO UPDATE SET mrn = EXCLUDED.mrn
     RETURNING id, (given_name, family_name, birth_date, sex) = (:given_name, :family_name, :birth_date, :sex)
         AS same_patient
@@ -24,22 +31,28 @@ WITH recorded AS (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
         summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
         prior_treatments, comorbidities, treatment_started, referrer)
-    SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
+    SELECT patient_row.id, presenter.user_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
            :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
            :prior_treatments, :comorbidities, :treatment_started, :referrer
-    FROM patient_row
+    FROM patient_row, presenter
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
     RETURNING id, created_at, updated_at
 ), audit_row AS (
     INSERT INTO audit_event (
         actor_id, action, subject_type, subject_id, outcome, source_address, user_agent, credential_id, format)
-    SELECT :presenter_id, 'create', 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
-    FROM new_case
+    SELECT presenter.user_id, 'create', 'case', new_case.id, 'allowed', :source_address, :user_agent,
+           presenter.token_id, :format
+    FROM new_case, presenter
 ), job_row AS (
     INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
-SELECT new_case.id, new_case.created_at, new_case.updated_at
-FROM patient_row
+SELECT new_case.id, new_case.created_at, new_case.updated_at,
+       caller.user_id AS caller_id, caller.token_id AS caller_token_id,
+       caller.roles AS caller_roles, caller.password_change_required AS caller_password_change_required,
+       caller.email AS caller_email, caller.full_name AS caller_full_name,
+       caller.discipline AS caller_discipline, caller.created_at AS caller_created_at,
+       caller.ends_at AS caller_ends_at
+FROM caller
 LEFT JOIN new_case ON true;
 
 -- name: get_case_by_idempotency_key^
@@ -64,9 +77,13 @@ JOIN patient p ON p.id = c.patient_id
 WHERE c.id = :id;
 
 -- name: read_case_for_caller^
--- One case with its patient and whether the caller may see it (case_visible_to); an allowed read
--- is audited in the same statement, since this is the hottest read (see docs/benchmarks.md).
-WITH found AS (
+-- One case with its patient and whether the caller may see it (case_visible_to; coordinators see
+-- every case); an allowed read is audited in the same statement. The caller is known, or named by
+-- the request's bearer token, checked here (request_caller): the hottest read is one round trip
+-- (see docs/benchmarks.md). No row: the token is not live; a row without a case id: no such case.
+WITH caller AS (
+    SELECT * FROM request_caller(:token_hash, :caller_id, :credential_id, :caller_roles)
+), found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
@@ -76,18 +93,28 @@ WITH found AS (
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
             WHERE r.case_id = c.id) AS recommended_disciplines,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
-           CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch,
-           case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
-    FROM patient_case c
+           CASE WHEN 'coordinator' = ANY (caller.roles) THEN p.recorded_patient_id IS NOT NULL END
+               AS patient_mismatch,
+           case_visible_to(c.presenter_id, c.meeting_id, caller.user_id, 'coordinator' = ANY (caller.roles))
+               AS caller_may_view
+    FROM caller
+    JOIN patient_case c ON c.id = :id
     JOIN patient p ON p.id = c.patient_id
-    WHERE c.id = :id
 ), audit_row AS (
     INSERT INTO audit_event (
         actor_id, action, subject_type, subject_id, outcome, source_address, user_agent, credential_id, format)
-    SELECT :user_id, :action, 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
-    FROM found WHERE caller_may_view
+    SELECT caller.user_id, :action, 'case', found.id, 'allowed', :source_address, :user_agent, caller.token_id,
+           :format
+    FROM found, caller
+    WHERE found.caller_may_view AND NOT caller.password_change_required
 )
-SELECT * FROM found;
+SELECT found.*, caller.user_id AS caller_id, caller.token_id AS caller_token_id,
+       caller.roles AS caller_roles, caller.password_change_required AS caller_password_change_required,
+       caller.email AS caller_email, caller.full_name AS caller_full_name,
+       caller.discipline AS caller_discipline, caller.created_at AS caller_created_at,
+       caller.ends_at AS caller_ends_at
+FROM caller
+LEFT JOIN found ON true;
 
 -- name: lock_case^
 -- Lock a case before changing its state (cases before meetings, always).
