@@ -24,8 +24,9 @@ from tumorboard.web import ONE_STATEMENT, read_json
 
 MAX_IDEMPOTENCY_KEY = 200
 SEARCH_HELP = (
-    "Words that each begin a word of the patient's MRN, given or family name, or the diagnosis code "
-    "(case and accents ignored; punctuation separates words); at most 200 characters and 5 words."
+    "Words of the patient's MRN, given or family name, or the diagnosis code; the last may be the "
+    "beginning of one (case and accents ignored; punctuation separates words); at most 200 "
+    "characters and 5 words."
 )
 FROM_HELP = "Cases submitted on or after this day, YYYY-MM-DD (in the service's time zone)"
 TO_HELP = "Cases submitted on or before this day, YYYY-MM-DD (in the service's time zone)"
