@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Router
+from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
+from litestar.handlers import HTTPRouteHandler
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from tumorboard.pages.account import AccountPages
@@ -67,6 +69,13 @@ pages = Router(
     include_in_schema=False,
 )
 
+
+@get("/favicon.ico", include_in_schema=False, cache_control=CacheControlHeader(max_age=86400, public=True))
+async def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico on documents without an icon link (the care plan, the agenda)."""
+    return Redirect("/static/favicon.svg", status_code=301)
+
+
 static = create_static_files_router(
     path="/static",
     directories=[STATIC_DIR],
@@ -74,7 +83,7 @@ static = create_static_files_router(
     include_in_schema=False,
 )
 
-ROUTES = [pages, static]
+ROUTES: list[Router | HTTPRouteHandler] = [pages, static, favicon]
 
 __all__ = [
     "EXCEPTION_HANDLERS",
