@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,11 @@ PARAMETERS: dict[str, Callable[[Seeded], str]] = {
     "user_id": lambda seeded: seeded.ids["user"],
     "board_id": lambda seeded: seeded.ids["board"],
     "version": lambda seeded: "1",  # the first care plan version of the case
+    "series_id": lambda seeded: seeded.ids["series"],
+}
+# Query strings a page needs to be more than a refused address.
+QUERIES = {
+    "/cases/{case_id:uuid}/care-plan/diff": "?from=1&to=1",  # the seed has one version
 }
 
 
@@ -117,12 +123,12 @@ def fill(path: str, seeded: Seeded) -> str:
             pytest.fail(f"{path}: no seeded record fills {{{name}}}; add one to PARAMETERS in {__file__}")
         return PARAMETERS[name](seeded)
 
-    return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+    return re.sub(r"\{(\w+)(?::\w+)?\}", value, path) + QUERIES.get(path, "")
 
 
 async def seed(api: Factory) -> Seeded:
     """A meeting in progress with three cases: the first decided, its care plan drafted, a document
-    attached; and an admin besides the board's team."""
+    attached; a weekly series of the same board; and an admin besides the board's team."""
     run = await meeting_to_run(api)
     team = run.team
     await start_with_everyone_present(api, run)
@@ -135,6 +141,20 @@ async def seed(api: Factory) -> Seeded:
             data={"kind": "imaging_report"},
             files={"file": ("scan.png", PNG, "image/png")},
             headers=team.presenter.headers,
+        ),
+        201,
+    )
+    series = await api.ok(
+        api.client.post(
+            f"/boards/{run.meeting['board_id']}/series",
+            json={
+                "recurrence_rule": "FREQ=WEEKLY",
+                "starts_on": (date.today() + timedelta(days=14)).isoformat(),
+                "start_time": "08:00",
+                "horizon_days": 21,
+                "participants": [{"user_id": str(a.id), "role": r} for a, r in team.participants],
+            },
+            headers=team.coordinator.headers,
         ),
         201,
     )
@@ -151,6 +171,7 @@ async def seed(api: Factory) -> Seeded:
         "board": run.meeting["board_id"],
         "attachment": attachment["id"],
         "user": str(team.presenter.id),
+        "series": series["id"],
     }
     return Seeded(actors=actors, ids=ids)
 
@@ -186,8 +207,8 @@ class Walker:
             self.visit.problems.append(f"{response.status} {response.request.method} {response.url}")
 
     def _failed(self, request: Request) -> None:
-        if request.resource_type in ("eventsource", "fetch", "xhr") and request.failure == "net::ERR_ABORTED":
-            return  # a live stream closed by leaving the page
+        if request.failure == "net::ERR_ABORTED":
+            return  # cut short by leaving the page (a live stream, the icon): the server did not fail
         self.visit.problems.append(f"failed {request.method} {request.url}: {request.failure}")
 
     async def open(self, path: str, *, axe: bool = True) -> Visit:
