@@ -23,25 +23,34 @@ async def test_only_eligible_people_are_offered_and_accepted_as_chair_and_review
     gone = await api.user("reviewer", discipline="pathology", name="Dr. Gone Away")
     await pool.execute("UPDATE app_user SET is_active = false WHERE id = $1", gone.id)
     meeting = await meeting_of(api, team)
+    series = await api.ok(
+        api.client.post(
+            f"/boards/{meeting['board_id']}/series",
+            json={
+                "recurrence_rule": "FREQ=WEEKLY",
+                "starts_on": str(date.today() + timedelta(days=30)),
+                "start_time": "08:00",
+            },
+            headers=team.coordinator.headers,
+        ),
+        201,
+    )
     async with page_client(server, team.coordinator) as browser:
-        form = await browser.get(f"/meetings/{meeting['id']}/participants")
-    choices = re.search(
-        r'<form method="post" action="/meetings/[^"]+/participants".*?</form>', form.text, re.S
-    )
-    assert choices is not None
-    chair_select = re.search(r'<select id="chair".*?</select>', choices[0], re.S)
-    assert chair_select is not None
-    offered_as_chair = set(
-        re.findall(r'<option value="[^"]+"[^>]*>([^<—]+?)(?: —|</option>)', chair_select[0])
-    )
-    assert offered_as_chair == {"Dr. Chair", "Dr. Surgeon", "Dr. Radiation", "Dr. Path Coordinator"}
-    reviewer_names = set(re.findall(r'name="reviewers"[^>]*>\s*<span>([^<]+)<br>', choices[0]))
-    assert reviewer_names == {"Dr. Chair", "Dr. Surgeon", "Dr. Radiation"}
-    for shown_nowhere in (admin, gone, team.presenter, team.coordinator):
-        assert (
-            f"{shown_nowhere.full_name} " not in choices[0]
-            and f"{shown_nowhere.full_name}<" not in choices[0]
-        )
+        forms = [
+            await browser.get(f"/meetings/{meeting['id']}/participants"),
+            await browser.get(f"/series/{series['id']}/participants"),
+        ]
+    for form in forms:
+        choices = re.search(r'<form method="post" action="/[^"]+/participants".*?</form>', form.text, re.S)
+        assert choices is not None, form.text
+        chair_select = re.search(r'<select id="chair".*?</select>', choices[0], re.S)
+        assert chair_select is not None
+        chairs = set(re.findall(r'<option value="[^"]+"[^>]*>([^<—]+?)(?: —|</option>)', chair_select[0]))
+        assert chairs == {"Dr. Chair", "Dr. Surgeon", "Dr. Radiation", "Dr. Path Coordinator"}
+        reviewer_names = set(re.findall(r'name="reviewers"[^>]*>\s*<span>([^<]+)<br>', choices[0]))
+        assert reviewer_names == {"Dr. Chair", "Dr. Surgeon", "Dr. Radiation"}
+        for nobody in (admin, gone, team.presenter, team.coordinator):
+            assert f"{nobody.full_name} " not in choices[0] and f"{nobody.full_name}<" not in choices[0]
 
     # The API holds the same rules: a presenter (with a discipline) may not chair, nor an admin review.
     for person, role in ((team.presenter, "chair"), (admin, "reviewer")):

@@ -95,6 +95,16 @@ async def all_users(conn: asyncpg.Connection) -> list[User]:
     return users
 
 
+async def eligible_participants(conn: asyncpg.Connection) -> dict[str, list[User]]:
+    """Whom a participants form offers (a meeting's or a series'): as chair, the active users
+    `can_chair` accepts; as reviewers, the active users `can_review` accepts."""
+    active = [u for u in await all_users(conn) if u.active]
+    return {
+        "chairs": [u for u in active if can_chair(u.roles, u.discipline)],
+        "people": [u for u in active if can_review(u.roles)],
+    }
+
+
 async def agenda_context(conn: asyncpg.Connection, user: User, meeting: Meeting) -> dict[str, Any]:
     """What the meeting page and its live agenda show: cases, progress per discipline, and what the
     viewer may do (the policies' answers)."""
@@ -267,12 +277,10 @@ async def _participants_context(
     refused: DomainError | None = None,
 ) -> dict[str, Any]:
     require_role(user, Role.COORDINATOR, action="update", subject_type="meeting", subject_id=meeting.id)
-    active = [u for u in await all_users(conn) if u.active]
     return {
         "user": user,
         "meeting": meeting,
-        "chairs": [u for u in active if can_chair(u.roles, u.discipline)],
-        "people": [u for u in active if can_review(u.roles)],
+        **await eligible_participants(conn),
         "chair": chair,
         "reviewers": reviewers,
         "error": refused.detail if refused else None,
