@@ -63,7 +63,9 @@ async def plans(database_url: str, cases: int) -> dict[str, str]:
                     "user_id": user_id, "sees_all": sees_all, "mine": False, "status": status,
                     "meeting_id": None, "before_created_at": None, "before_id": None, "limit": 51,
                 }  # fmt: skip
-                found[f"list_cases, {caller}{label}"] = await _explain(conn, "cases.list_cases", parameters)
+                # A coordinator's list (not their own) is list_every_case, as in tumorboard.cases.service.
+                query = "cases.list_every_case" if sees_all else "cases.list_cases"
+                found[f"{query.split('.')[1]}, {caller}{label}"] = await _explain(conn, query, parameters)
         for caller in ("a presenter", "a reviewer"):
             user_id, sees_all = callers[caller]
             rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {LIST_BEFORE}", user_id, sees_all)

@@ -196,20 +196,21 @@ async def list_cases(
     try:
         async with conn.transaction():
             await queries.cases.plan_case_list(conn, timeout_ms=TIMEOUT_MILLISECONDS)
-            rows = await fetch_all(
-                queries.cases.list_cases(
-                    conn,
-                    sees_all=user.has_role(Role.COORDINATOR),
-                    user_id=user.id,
-                    mine=mine,
-                    status=status,
-                    meeting_id=meeting_id,
-                    before_created_at=before_created_at,
-                    before_id=before_id,
-                    limit=check_limit(limit) + 1,
-                    **parameters,
+            sees_all = user.has_role(Role.COORDINATOR)
+            filters = {
+                "status": status,
+                "meeting_id": meeting_id,
+                "before_created_at": before_created_at,
+                "before_id": before_id,
+                "limit": check_limit(limit) + 1,
+                **parameters,
+            }
+            if sees_all and not mine:
+                rows = await fetch_all(queries.cases.list_every_case(conn, **filters))
+            else:
+                rows = await fetch_all(
+                    queries.cases.list_cases(conn, sees_all=sees_all, user_id=user.id, mine=mine, **filters)
                 )
-            )
             items = [case_from_row(row) for row in rows[:limit]]
             await audit.record_reads(conn, user.id, "case", [case.id for case in items])
     except asyncpg.QueryCanceledError:

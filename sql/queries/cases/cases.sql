@@ -124,14 +124,15 @@ WHERE id = :id
 FOR UPDATE;
 
 -- name: list_cases
--- Cases the caller may see, newest first, filtered and searched, keyset-paginated. The rule is
--- case_visible_to's, taken as three paths that an index each returns newest first: every case
--- (coordinators), a presenter's own cases, and case_participant (the cases on a participant's
--- meetings that they did not present). Planned for each call's values (plan_case_list), the paths
+-- Cases the caller may see, newest first, filtered and searched, keyset-paginated, for a caller who
+-- does not see every case or asks for their own (list_every_case has the others). The rule is
+-- case_visible_to's, taken as two paths that an index each returns newest first: a presenter's own
+-- cases, and case_participant (the cases on a participant's meetings that they did not present,
+-- left out when `mine`). Planned for each call's values (plan_case_list), the paths
 -- and filters that do not apply fold away, so a page costs what it shows, not what the table holds.
 -- (The viewer is a plain equality, and the path a separate condition, so that the planner can merge
 -- the paths in order; see docs/benchmarks.md.) A search is matched on each path's own rows: the
--- words of the case in the first two, so that a presenter's search combines their cases and the
+-- words of the case on the presenter path, so that a presenter's search combines their cases and the
 -- word index before reading a row, and the cases matching the words on the participant path.
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
@@ -140,19 +141,13 @@ SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.diseas
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
        CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
 FROM (
-    SELECT 'everyone', :user_id::uuid, id, created_at, search_vector FROM patient_case
-    UNION ALL
     SELECT 'presenter', presenter_id, id, created_at, search_vector FROM patient_case
     UNION ALL
     SELECT 'participant', user_id, case_id, case_created_at, NULL FROM case_participant
 ) AS visible (path, viewer_id, id, created_at, search_vector)
 JOIN patient_case c ON c.id = visible.id
 JOIN patient p ON p.id = c.patient_id
-WHERE CASE visible.path
-          WHEN 'everyone' THEN :sees_all AND NOT :mine
-          WHEN 'presenter' THEN :mine OR NOT :sees_all
-          ELSE NOT :sees_all AND NOT :mine
-      END
+WHERE (visible.path = 'presenter' OR NOT :mine)
   AND visible.viewer_id = :user_id
   AND (:status::text IS NULL OR c.status = :status)
   AND (:meeting_id::uuid IS NULL OR c.meeting_id = :meeting_id)
@@ -169,6 +164,31 @@ WHERE CASE visible.path
   AND (:before_created_at::timestamptz IS NULL
        OR (visible.created_at, visible.id) < (:before_created_at, :before_id::uuid))
 ORDER BY visible.created_at DESC, visible.id DESC
+LIMIT :limit;
+
+-- name: list_every_case
+-- The case list of a caller who sees every case (a coordinator, not asking for their own): the
+-- same page as list_cases, with the same filters, read from the cases alone, so that the index of
+-- a filter in the order of the page (patient_case_site_created_idx for a site, the meeting's, the
+-- created one for none) is walked newest first and stops at the page, without joining each match
+-- to a visibility path before sorting (see docs/benchmarks.md). Keep its filters as list_cases's.
+SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
+       c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
+       c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
+       c.prior_treatments, c.comorbidities, c.treatment_started, c.referrer,
+       p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
+       p.recorded_patient_id IS NOT NULL AS patient_mismatch
+FROM patient_case c
+JOIN patient p ON p.id = c.patient_id
+WHERE (:status::text IS NULL OR c.status = :status)
+  AND (:meeting_id::uuid IS NULL OR c.meeting_id = :meeting_id)
+  AND (:disease_site::text IS NULL OR c.disease_site = :disease_site)
+  AND (:board_id::uuid IS NULL OR c.meeting_id IN (SELECT id FROM meeting WHERE board_id = :board_id))
+  AND (:submitted_from::timestamptz IS NULL OR c.created_at >= :submitted_from)
+  AND (:submitted_before::timestamptz IS NULL OR c.created_at < :submitted_before)
+  AND (:words::text IS NULL OR c.search_vector @@ case_search_query(:words))
+  AND (:before_created_at::timestamptz IS NULL OR (c.created_at, c.id) < (:before_created_at, :before_id::uuid))
+ORDER BY c.created_at DESC, c.id DESC
 LIMIT :limit;
 
 -- name: plan_case_list!
