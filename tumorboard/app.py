@@ -41,6 +41,7 @@ from tumorboard.notifications.controllers import NotificationController
 from tumorboard.openapi_docs import RedocPage, SwaggerPage
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.reports.controllers import QualityReportController
+from tumorboard.request_body import StrictJSON
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
     DATABASE_DOWN,
@@ -81,6 +82,8 @@ def create_app(settings: Settings) -> Litestar:
 
     api = Router(
         path="/api/v1",
+        dto=StrictJSON,  # every declared body decoded strictly (request_body)
+        return_dto=None,
         route_handlers=[
             AuthController,
             OidcTokenController,

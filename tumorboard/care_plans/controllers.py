@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, MediaType, Request, Response, get, post, put
+from litestar import Controller, MediaType, Response, get, post, put
 from litestar.params import Parameter
 
 from tumorboard.auth.schemas import User
@@ -25,7 +25,6 @@ from tumorboard.care_plans.schemas import (
 )
 from tumorboard.errors import NotFound
 from tumorboard.fhir import resources as fhir
-from tumorboard.web import read_json
 
 FHIR_MEDIA_TYPE = fhir.MEDIA_TYPE
 PDF_MEDIA_TYPE = "application/pdf"
@@ -72,20 +71,19 @@ class CarePlanController(Controller):
 
     @post("/care-plan/sign", operation_id="SignCarePlan", status_code=200)
     async def sign(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: SignatureRequest
     ) -> CarePlan:
         """Sign the latest draft (the chair of the meeting that decided), re-authenticating with the
         password: the plan becomes final. `version` refuses with 409 when a newer draft has arrived
         since the chair read it."""
-        data = await read_json(request, SignatureRequest)
         return versions.summary(await service.sign(conn, user, case_id, data.password, data.version))
 
     @post("/care-plan/amend", operation_id="AmendCarePlan", status_code=201)
     async def amend(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: AmendmentCreate
     ) -> Amendment:
         """Reopen the signed plan (the meeting's chair, with a reason); the chair signs the new version."""
-        return await service.amend(conn, user, case_id, await read_json(request, AmendmentCreate))
+        return await service.amend(conn, user, case_id, data)
 
     @get("/care-plans", operation_id="ListCarePlanVersions")
     async def list_versions(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> list[CarePlan]:
@@ -126,10 +124,9 @@ class CarePlanController(Controller):
 
     @put("/care-plan/follow-up", operation_id="RecordCarePlanFollowUp")
     async def record_follow_up(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: FollowUpRecord
     ) -> FollowUp:
         """Record whether the signed plan was implemented (the case's presenter)."""
-        data = await read_json(request, FollowUpRecord)
         return await follow_up.record_follow_up(conn, user, case_id, data)
 
     @get("/care-plan/follow-up", operation_id="GetCarePlanFollowUp")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, get, post, put
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 from litestar.params import Parameter
 
 from tumorboard.auth.schemas import User
@@ -18,8 +20,7 @@ from tumorboard.errors import InvalidInput
 from tumorboard.fhir import intake
 from tumorboard.fhir.resources import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from tumorboard.pagination import DEFAULT_LIMIT
-from tumorboard.validation import JSON_MEDIA_TYPE, UnsupportedMediaType, media_type
-from tumorboard.web import read_json
+from tumorboard.request_body import StrictJSON
 
 MAX_IDEMPOTENCY_KEY = 200
 SEARCH_HELP = (
@@ -29,6 +30,21 @@ SEARCH_HELP = (
 FROM_HELP = "Cases submitted on or after this day, YYYY-MM-DD (in the service's time zone)"
 TO_HELP = "Cases submitted on or before this day, YYYY-MM-DD (in the service's time zone)"
 
+_BUNDLE = Schema(
+    type=OpenAPIType.OBJECT,
+    description="An mCODE FHIR R4 Bundle (a Patient, a primary cancer Condition, its stage, ECOG and "
+    "tumor markers); see the intake documentation",
+)
+
+
+@dataclass
+class CaseSubmissionOperation(Operation):
+    """The submission's OpenAPI operation: a case as JSON, or as a FHIR Bundle."""
+
+    def __post_init__(self) -> None:
+        if self.request_body is not None and not isinstance(self.request_body, Reference):
+            self.request_body.content[FHIR_MEDIA_TYPE] = OpenAPIMediaType(schema=_BUNDLE)
+
 
 class CaseController(Controller):
     """Patient cases."""
@@ -36,21 +52,21 @@ class CaseController(Controller):
     path = "/cases"
     tags = ["cases"]
 
-    @post(operation_id="SubmitCase")
+    @post(
+        operation_id="SubmitCase",
+        dto=StrictJSON.accepting(FHIR_MEDIA_TYPE),
+        operation_class=CaseSubmissionOperation,
+    )
     async def submit_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, data: CaseCreate | None
     ) -> Case:
         """Submit a case (presenters) as JSON, or as an mCODE FHIR Bundle (application/fhir+json); an
         Idempotency-Key header makes a retry return the first case."""
         key = request.headers.get("idempotency-key")
         if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
             raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        kind = media_type(request.headers.get("content-type"))
-        if kind == FHIR_MEDIA_TYPE:
+        if data is None:  # a FHIR Bundle (StrictJSON hands over only the bodies it does not decode)
             return await intake.submit_bundle(conn, user, await request.body(), key)
-        if kind != JSON_MEDIA_TYPE:
-            raise UnsupportedMediaType(f"Request body must be {JSON_MEDIA_TYPE} or {FHIR_MEDIA_TYPE}")
-        data = await read_json(request, CaseCreate)
         return await service.submit_case(conn, user, data, await request.body(), key)
 
     @get("/{case_id:uuid}", operation_id="GetCase")
@@ -94,11 +110,9 @@ class CaseController(Controller):
         )
 
     @put("/{case_id:uuid}/meeting", operation_id="MoveCase")
-    async def move_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
-    ) -> Case:
+    async def move_case(self, conn: asyncpg.Connection, user: User, case_id: UUID, data: CaseMove) -> Case:
         """Put a case on a meeting by hand (coordinators)."""
-        return await service.move_case(conn, user, case_id, await read_json(request, CaseMove))
+        return await service.move_case(conn, user, case_id, data)
 
     @post("/{case_id:uuid}/withdraw", operation_id="WithdrawCase", status_code=200)
     async def withdraw_case(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:

@@ -32,7 +32,6 @@ from tumorboard.meetings.schemas import (
 from tumorboard.meetings.slots import agenda_slots
 from tumorboard.pagination import DEFAULT_LIMIT
 from tumorboard.settings import current_settings
-from tumorboard.web import read_json
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -45,18 +44,15 @@ class MeetingController(Controller):
     tags = ["meetings"]
 
     @post(operation_id="CreateMeeting")
-    async def create_meeting(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> Meeting:
+    async def create_meeting(self, conn: asyncpg.Connection, user: User, data: MeetingCreate) -> Meeting:
         """Schedule a meeting (coordinators)."""
-        return await service.create_meeting(conn, user, await read_json(request, MeetingCreate))
+        return await service.create_meeting(conn, user, data)
 
     @put("/{meeting_id:uuid}/participants", operation_id="ReplaceParticipants")
     async def replace_participants(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: ParticipantsPut
     ) -> Meeting:
         """Replace the participant list (coordinators); triggers assignment."""
-        data = await read_json(request, ParticipantsPut)
         return await service.replace_participants(conn, user, meeting_id, data)
 
     @get("/{meeting_id:uuid}", operation_id="GetMeeting")
@@ -66,10 +62,9 @@ class MeetingController(Controller):
 
     @patch("/{meeting_id:uuid}", operation_id="UpdateMeeting")
     async def update_meeting(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: MeetingUpdate
     ) -> Meeting:
         """Move or reshape one meeting, e.g. one occurrence of a series (coordinators)."""
-        data = await read_json(request, MeetingUpdate)
         return await service.update_meeting(conn, user, meeting_id, data)
 
     @get(operation_id="ListMeetings")
@@ -103,10 +98,9 @@ class MeetingController(Controller):
 
     @put("/{meeting_id:uuid}/attendance", operation_id="RecordAttendance")
     async def record_attendance(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: AttendancePut
     ) -> Meeting:
         """Record who attended (chair or coordinators), once the meeting has started."""
-        data = await read_json(request, AttendancePut)
         return await attendance.record_attendance(conn, user, meeting_id, data)
 
     @get("/{meeting_id:uuid}/agenda", operation_id="GetAgenda")
@@ -135,10 +129,9 @@ class MeetingController(Controller):
 
     @put("/{meeting_id:uuid}/current-case", operation_id="PresentCase")
     async def present_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: CurrentCasePut
     ) -> Meeting:
         """Put a case of the agenda on the running meeting's screen, or clear it (chair or coordinators)."""
-        data = await read_json(request, CurrentCasePut)
         return await presentation.present_case(conn, user, meeting_id, data.case_id)
 
     @post("/{meeting_id:uuid}/next-case", operation_id="PresentNextCase", status_code=200)
@@ -172,10 +165,10 @@ class BoardSeriesController(Controller):
 
     @post(operation_id="CreateSeries")
     async def create_series(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, board_id: UUID
+        self, conn: asyncpg.Connection, user: User, board_id: UUID, data: SeriesCreate
     ) -> Series:
         """Define a recurring meeting from an RFC 5545 RRULE (coordinators)."""
-        return await series.create_series(conn, user, board_id, await read_json(request, SeriesCreate))
+        return await series.create_series(conn, user, board_id, data)
 
     @get(operation_id="ListBoardSeries")
     async def list_series(self, conn: asyncpg.Connection, user: User, board_id: UUID) -> list[Series]:
@@ -197,10 +190,9 @@ class SeriesController(Controller):
 
     @put("/{series_id:uuid}/participants", operation_id="ReplaceSeriesParticipants")
     async def replace_participants(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, series_id: UUID
+        self, conn: asyncpg.Connection, user: User, series_id: UUID, data: ParticipantsPut
     ) -> Series:
         """Replace the participants of the series and of its future occurrences (coordinators)."""
-        data = await read_json(request, ParticipantsPut)
         return await series.replace_series_participants(conn, user, series_id, data)
 
     @post("/{series_id:uuid}/end", operation_id="EndSeries", status_code=200)
@@ -222,10 +214,9 @@ class CaseReadinessController(Controller):
 
     @patch(operation_id="UpdateCaseReadiness")
     async def update_readiness(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: ReadinessUpdate
     ) -> CaseReadiness:
         """Supply what is missing (its presenter, coordinators)."""
-        data = await read_json(request, ReadinessUpdate)
         return await readiness.update_case_readiness(conn, user, case_id, data)
 
 
