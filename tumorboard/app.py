@@ -39,6 +39,7 @@ from tumorboard.meetings.controllers import (
 )
 from tumorboard.notifications.controllers import NotificationController
 from tumorboard.openapi_docs import RedocPage, SwaggerPage
+from tumorboard.openapi_schema import TimeOfDaySchema
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.reports.controllers import QualityReportController
 from tumorboard.request_body import StrictJSON
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> Litestar:
             path="/api/v1/schema",
             render_plugins=[SwaggerPage(), RedocPage()],
         ),
+        plugins=[TimeOfDaySchema()],
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=pages.csrf_config(settings),
         debug=False,

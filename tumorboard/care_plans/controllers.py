@@ -25,6 +25,7 @@ from tumorboard.care_plans.schemas import (
 )
 from tumorboard.errors import NotFound
 from tumorboard.fhir import resources as fhir
+from tumorboard.openapi_schema import DOCUMENT_NOT_READY
 
 FHIR_MEDIA_TYPE = fhir.MEDIA_TYPE
 PDF_MEDIA_TYPE = "application/pdf"
@@ -51,7 +52,12 @@ class CarePlanController(Controller):
         """The latest version as an HTML page."""
         return await service.get_html(conn, user, case_id)
 
-    @get("/care-plan.pdf", operation_id="GetCarePlanPdf", media_type=PDF_MEDIA_TYPE)
+    @get(
+        "/care-plan.pdf",
+        operation_id="GetCarePlanPdf",
+        media_type=PDF_MEDIA_TYPE,
+        responses=DOCUMENT_NOT_READY,
+    )
     async def get_care_plan_pdf(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Response[bytes]:
         """The latest version as PDF (503 with Retry-After while a worker renders it)."""
         document, pdf = await service.get_pdf(conn, user, case_id)
@@ -90,7 +96,7 @@ class CarePlanController(Controller):
         """Every version of the care plan, oldest first."""
         return await versions.list_versions(conn, user, case_id)
 
-    @get("/care-plans/{document:str}", operation_id="GetCarePlanVersion")
+    @get("/care-plans/{document:str}", operation_id="GetCarePlanVersion", responses=DOCUMENT_NOT_READY)
     async def get_version(
         self, conn: asyncpg.Connection, user: User, case_id: UUID, document: str
     ) -> Response[Any]:

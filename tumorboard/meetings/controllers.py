@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, MediaType, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from tumorboard.auth.schemas import User
@@ -30,11 +30,13 @@ from tumorboard.meetings.schemas import (
     SeriesCreate,
 )
 from tumorboard.meetings.slots import agenda_slots
+from tumorboard.openapi_schema import DOCUMENT_NOT_READY
 from tumorboard.pagination import DEFAULT_LIMIT
 from tumorboard.settings import current_settings
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 NO_STORE = {"Cache-Control": "no-store"}
+PDF_MEDIA_TYPE = "application/pdf"
 
 
 class MeetingController(Controller):
@@ -108,13 +110,18 @@ class MeetingController(Controller):
         """The ordered agenda with time slots and readiness (participants and coordinators)."""
         return await agenda.get_agenda(conn, user, meeting_id)
 
-    @get("/{meeting_id:uuid}/agenda.html", operation_id="GetAgendaHtml")
+    @get("/{meeting_id:uuid}/agenda.html", operation_id="GetAgendaHtml", media_type=MediaType.HTML)
     async def get_agenda_html(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[str]:
         """The agenda as an HTML page."""
         html = await agenda.get_agenda_html(conn, user, meeting_id)
         return Response(html, media_type="text/html; charset=utf-8", headers=NO_STORE)
 
-    @get("/{meeting_id:uuid}/agenda.pdf", operation_id="GetAgendaPdf")
+    @get(
+        "/{meeting_id:uuid}/agenda.pdf",
+        operation_id="GetAgendaPdf",
+        media_type=PDF_MEDIA_TYPE,
+        responses=DOCUMENT_NOT_READY,
+    )
     async def get_agenda_pdf(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
         """The agenda as a PDF; 503 with Retry-After while a worker renders it."""
         pdf = await agenda.get_agenda_pdf(conn, user, meeting_id)
@@ -140,7 +147,12 @@ class MeetingController(Controller):
         coordinators)."""
         return await presentation.present_next_case(conn, user, meeting_id)
 
-    @get("/{meeting_id:uuid}/pack.pdf", operation_id="GetMeetingPack")
+    @get(
+        "/{meeting_id:uuid}/pack.pdf",
+        operation_id="GetMeetingPack",
+        media_type=PDF_MEDIA_TYPE,
+        responses=DOCUMENT_NOT_READY,
+    )
     async def get_pack(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
         """The meeting pack (each case's summary, question, clinical data and recommendations so far)
         as a PDF, for participants and coordinators, every download audited; 503 with Retry-After
@@ -149,7 +161,7 @@ class MeetingController(Controller):
         headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="meeting-pack-{meeting_id}.pdf"'}
         return Response(pdf, media_type="application/pdf", headers=headers)
 
-    @get("/{meeting_id:uuid}/invite.ics", operation_id="GetMeetingInvite")
+    @get("/{meeting_id:uuid}/invite.ics", operation_id="GetMeetingInvite", media_type=ICS_MEDIA_TYPE)
     async def get_invite(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
         """The meeting as an iCalendar invite."""
         ics = await calendar.meeting_invite(conn, user, meeting_id)
@@ -227,9 +239,7 @@ class CalendarFeedController(Controller):
     tags = ["calendar"]
 
     @post(operation_id="IssueCalendarFeed", status_code=201)
-    async def issue(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> CalendarFeed:
+    async def issue(self, conn: asyncpg.Connection, user: User) -> CalendarFeed:
         """A new secret feed URL of the meetings the caller takes part in (replaces the old one)."""
         token, created_at = await calendar.issue_feed(conn, user)
         # From the configured public URL, never the request's Host header (which a client chooses).
@@ -248,7 +258,7 @@ class CalendarController(Controller):
     path = "/calendar"
     tags = ["calendar"]
 
-    @get("/{feed:str}", operation_id="ReadCalendarFeed")
+    @get("/{feed:str}", operation_id="ReadCalendarFeed", media_type=ICS_MEDIA_TYPE)
     async def read_feed(
         self, conn: asyncpg.Connection, feed: Annotated[str, Parameter(max_length=100)]
     ) -> Response[bytes]:
