@@ -219,6 +219,9 @@ async def _insert_user(database_url: str, data: UserCreate) -> User:
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
     from tumorboard.demo import load_demo_data
 
+    # Ctrl-C stops it even when started by a script or service manager that ignores SIGINT (Python then
+    # leaves it ignored, and so would every child).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     with _services(settings) as (owner_url, redis_url, data_folder), _metrics_dir(settings) as metrics:

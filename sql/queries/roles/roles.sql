@@ -21,7 +21,8 @@ SELECT format(:template::text, :name::text, :password::text);
 -- name: grant_app_privileges#
 -- Give the app role (the setting tumorboard.app_role) its rights on every relation of the schema, by rule:
 -- SELECT, INSERT, UPDATE, DELETE on tables and views; only SELECT and INSERT on the append-only audit
--- tables (named audit_*, and every partition under them, whatever its name); sequences; functions.
+-- tables (named audit_*, and every partition under them, whatever its name); only SELECT on the tables
+-- that only migrations write (the lifecycle's transition table, the migration record); sequences; functions.
 -- Relations this role creates later (a partition made at run time) get SELECT and INSERT by default,
 -- the next migrate adds the rest. No TRUNCATE, REFERENCES or TRIGGER anywhere; DDL stays with the owner.
 DO $$
@@ -43,6 +44,12 @@ BEGIN
         SELECT oid::regclass FROM append_only
     LOOP
         EXECUTE format('REVOKE UPDATE, DELETE ON %s FROM %I', audit_table, app);
+    END LOOP;
+    FOR audit_table IN
+        SELECT c.oid::regclass FROM pg_class c
+        WHERE c.relnamespace = here::regnamespace AND c.relname IN ('case_status_transition', 'schema_migration')
+    LOOP
+        EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON %s FROM %I', audit_table, app);
     END LOOP;
     EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %I', here, app);
     EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', here, app);
