@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from litestar import Request
 from litestar.dto import AbstractDTO, DTOFieldDefinition
-from litestar.dto._backend import DTOBackend
 from litestar.openapi.spec import Reference, Schema
 from litestar.types import Empty
 from litestar.typing import FieldDefinition
@@ -46,7 +45,7 @@ class StrictJSON(AbstractDTO[Any]):
 
     @classmethod
     def create_for_field_definition(
-        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: type[DTOBackend] | None = None
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
     ) -> None:
         """Remember the struct a handler's `data` is declared as."""
         declared = field_definition
