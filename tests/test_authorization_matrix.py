@@ -31,7 +31,7 @@ RECORD_PARAMETERS = {"case_id", "meeting_id", "board_id", "series_id", "recommen
 # Changes that end or close what later calls use go last.
 LAST_WORDS = ("/cancel", "/withdraw", "/end", "/close", "/logout", "sign-out-everywhere")
 PERIOD = {"from": (date.today() - timedelta(days=30)).isoformat(), "to": date.today().isoformat()}
-QUERIES = {"/diff": {"from": "1"}, "-row": {"index": "1"}}
+QUERIES = {"/diff": {"from": "1", "to": "1"}, "-row": {"index": "1"}}
 
 
 def app_routes() -> set[tuple[str, str]]:
@@ -258,6 +258,19 @@ def body(method: str, path: str, world: World, side: Side, role: str) -> dict[st
         "/cases/{case_id:uuid}/care-plan/sign": {"version": "1", "password": PASSWORD},
         "/cases/{case_id:uuid}/follow-up": {"implementation": "fully"},
         "/meetings/{meeting_id:uuid}/present": {"case_id": side.case},
+        "/boards/{board_id:uuid}": {"time_zone": "UTC", "minutes_per_case": "15", "agenda_lock_hours": "0"},
+        "/boards/{board_id:uuid}/series": {
+            "recurrence_rule": "FREQ=WEEKLY;BYDAY=TH",
+            "starts_on": (datetime.now(UTC) + timedelta(days=9)).date().isoformat(),
+            "start_time": "08:00",
+        },
+        "/cases/{case_id:uuid}/care-plan/amend": {"reason": "New pathology came in."},
+        "/cases/{case_id:uuid}/readiness": {"ecog": "1"},
+        "/meetings/{meeting_id:uuid}/edit": {"location": "Room 2"},
+        "/series/{series_id:uuid}/participants": {
+            "chair": str(side.team.chair.id),
+            "reviewers": [str(side.team.surgeon.id), str(side.team.radiation.id)],
+        },
     }
     return {"data": forms.get(path, {})}
 

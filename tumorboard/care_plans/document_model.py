@@ -7,6 +7,9 @@ date, label and choice of wording is made here, so the two cannot say different 
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
 import msgspec
 
 from tumorboard.care_plans.schemas import (
@@ -217,11 +220,29 @@ def change_value(value: object, field: str = "") -> str:
     if isinstance(value, list):
         separator = " → " if name == "modalities" else "; "
         return separator.join(change_value(item, field) for item in value)
-    if isinstance(value, dict):
+    if isinstance(value, dict):  # record ids mean nothing to a reader (an NCT number does)
         return ", ".join(
-            f"{label(key)}: {change_value(item, key)}" for key, item in value.items() if item is not None
+            f"{label(key)}: {change_value(item, key)}"
+            for key, item in value.items()
+            if item is not None and not _record_id(key, item)
         )
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            return moment(datetime.fromisoformat(value))
+        except ValueError:
+            return value
     return label(value) if name in _ENUM_FIELDS else str(value)
+
+
+def _record_id(key: str, value: object) -> bool:
+    """Whether a stored value is one of our records' UUIDs."""
+    if not (key == "id" or key.endswith("_id")) or not isinstance(value, str):
+        return False
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def field_label(field: str) -> str:
@@ -237,7 +258,8 @@ def _change(what: str, change: FieldChange) -> ChangeRow:
     )
 
 
-def _changes(diff: CarePlanDiff | None) -> Changes | None:
+def change_rows(diff: CarePlanDiff | None) -> Changes | None:
+    """What changed between two versions as rows people read (the documents and the diff page)."""
     if diff is None:
         return None
     rows = [_change(field_label(change.field), change) for change in diff.changes]
@@ -450,7 +472,7 @@ def care_plan_model(document: CarePlanDocument, changes: CarePlanDiff | None = N
         concordance_summary=concordance_summary,
         concordance=concordance,
         trials=_trials(c),
-        changes=_changes(changes),
+        changes=change_rows(changes),
         amendment=Amendment(
             replaces_version=amendment.replaces_version,
             requested_by=amendment.requested_by_name,

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from tumorboard.auth.schemas import User
-from tumorboard.cases.lifecycle import UNDER_DISCUSSION, CaseEvent, allows
+from tumorboard.cases.lifecycle import AWAITING_DECISION, UNDER_DISCUSSION, CaseEvent, allows
 from tumorboard.enums import CaseStatus, MeetingStatus, ParticipantRole, Role
 from tumorboard.meetings.policy import MeetingFacts
 from tumorboard.policy import ALLOWED, Verdict, conflict, forbidden
@@ -58,6 +58,15 @@ def can_move(user: User, case: CaseFacts) -> Verdict:
         return forbidden("This needs the coordinator role")
     if not allows(case.status, CaseEvent.MOVE):
         return conflict(f"The case is {case.status} and can no longer move")
+    return ALLOWED
+
+
+def can_complete_readiness(user: User, case: CaseFacts) -> Verdict:
+    """Supply what the board's checklist finds missing: its presenter and coordinators, until decided."""
+    if case.presenter_id != user.id and not user.has_role(Role.COORDINATOR):
+        return forbidden("Only the case's presenter and coordinators may complete it")
+    if case.status not in AWAITING_DECISION:
+        return conflict(f"The case is {case.status}; its readiness can no longer change")
     return ALLOWED
 
 

@@ -25,6 +25,7 @@ from tumorboard.db import fetch_all, queries
 from tumorboard.enums import MeetingStatus
 from tumorboard.errors import NotFound
 from tumorboard.meetings.service import require_meeting_reader
+from tumorboard.settings import current_settings
 
 PRODID = "-//Tumorboard//Tumor board meetings//EN"
 UID_DOMAIN = "tumorboard"
@@ -98,6 +99,12 @@ async def issue_feed(conn: asyncpg.Connection, user: User) -> tuple[str, datetim
     created_at = await queries.meetings.upsert_calendar_feed(conn, user_id=user.id, token_hash=_hash(token))
     await audit.record(conn, user.id, "issue", "calendar_feed", user.id)
     return token, created_at
+
+
+def feed_url(token: str) -> str:
+    """The subscription URL of a feed secret, from the configured public URL (never the request's
+    Host header, which a client chooses)."""
+    return f"{current_settings().public_url}/api/v1/calendar/{token}.ics"
 
 
 async def revoke_feed(conn: asyncpg.Connection, user: User) -> None:

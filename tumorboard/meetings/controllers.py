@@ -32,7 +32,6 @@ from tumorboard.meetings.schemas import (
 from tumorboard.meetings.slots import agenda_slots
 from tumorboard.openapi_schema import DOCUMENT_NOT_READY
 from tumorboard.pagination import DEFAULT_LIMIT
-from tumorboard.settings import current_settings
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -242,9 +241,7 @@ class CalendarFeedController(Controller):
     async def issue(self, conn: asyncpg.Connection, user: User) -> CalendarFeed:
         """A new secret feed URL of the meetings the caller takes part in (replaces the old one)."""
         token, created_at = await calendar.issue_feed(conn, user)
-        # From the configured public URL, never the request's Host header (which a client chooses).
-        base = current_settings().public_url
-        return CalendarFeed(url=f"{base}/api/v1/calendar/{token}.ics", created_at=created_at)
+        return CalendarFeed(url=calendar.feed_url(token), created_at=created_at)
 
     @delete(operation_id="RevokeCalendarFeed", status_code=204)
     async def revoke(self, conn: asyncpg.Connection, user: User) -> None:

@@ -13,13 +13,14 @@ import msgspec
 from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.boards.schemas import CHECKLIST_LABELS, ChecklistItem, ChecklistItemKind
-from tumorboard.cases.lifecycle import AWAITING_DECISION
+from tumorboard.cases.policy import CaseFacts, can_complete_readiness
 from tumorboard.cases.schemas import CaseClinical
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import Role
-from tumorboard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tumorboard.errors import AccessDenied, InvalidInput, NotFound
 from tumorboard.meetings.rules import local_day
 from tumorboard.meetings.schemas import AgendaCase, CaseReadiness, ReadinessCheck, ReadinessUpdate
+from tumorboard.policy import enforce
 
 # Case fields that satisfy an item when recorded at all.
 _RECORDED = {
@@ -158,15 +159,12 @@ async def update_case_readiness(
     case = await queries.meetings.lock_case_for_readiness(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    if case["presenter_id"] != user.id and not user.has_role(Role.COORDINATOR):
-        raise AccessDenied(
-            "Only the case's presenter and coordinators may complete it",
-            action="update_readiness",
-            subject_type="case",
-            subject_id=case_id,
-        )
-    if case["status"] not in AWAITING_DECISION:
-        raise Conflict(f"The case is {case['status']}; its readiness can no longer change")
+    enforce(
+        can_complete_readiness(user, CaseFacts.of(case)),
+        action="update_readiness",
+        subject_type="case",
+        subject_id=case_id,
+    )
     today = datetime.now(UTC).date()
     for name in ("pathology_report_on", "imaging_on"):
         value = getattr(data, name)

@@ -1,5 +1,5 @@
 """The signed-in user's own account: changing the password (forced after an admin's reset), the
-active sessions and tokens, and signing out everywhere."""
+active sessions and tokens, signing out everywhere, and the calendar subscription URL."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from litestar.response import Template
 from tumorboard.auth import service
 from tumorboard.auth.schemas import Credential, PasswordChange, User
 from tumorboard.errors import DomainError, InvalidInput, NotAuthenticated, TooManyAttempts
+from tumorboard.meetings import calendar
 from tumorboard.pages.auth import CLEAR_SITE_DATA, session_cookie
 from tumorboard.pages.common import done, field_errors, form_error, page
 from tumorboard.pages.forms import decode
@@ -78,6 +79,31 @@ class AccountPages(Controller):
         """Who the user is, their active sessions and tokens, and the ways out."""
         sessions = await service.list_sessions(conn, user.id)
         return page(request, "pages/account.html", user=user, sessions=sessions, current_id=credential.id)
+
+    @post("/account/calendar-feed")
+    async def issue_calendar_feed(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, credential: Credential
+    ) -> Template:
+        """A new calendar subscription URL, shown once on the page (it is a secret: it never travels
+        in a cookie or a redirect); the previous URL stops working."""
+        token, _ = await calendar.issue_feed(conn, user)
+        sessions = await service.list_sessions(conn, user.id)
+        return page(
+            request,
+            "pages/account.html",
+            user=user,
+            sessions=sessions,
+            current_id=credential.id,
+            feed_url=calendar.feed_url(token),
+        )
+
+    @post("/account/calendar-feed/revoke")
+    async def revoke_calendar_feed(
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
+    ) -> Response[Any]:
+        """Stop the calendar subscription URL."""
+        await calendar.revoke_feed(conn, user)
+        return done(request, "/account", "Your calendar subscription URL no longer works.")
 
     @get("/account/password")
     async def password_form(self, request: Request[Any, Any, Any], user: User) -> Template:

@@ -16,7 +16,7 @@ from tumorboard.attachments.policy import can_attach
 from tumorboard.attachments.schemas import Attachment, AttachmentKind
 from tumorboard.attachments.upload import MAX_UPLOAD_BODY, read_upload
 from tumorboard.auth.schemas import User
-from tumorboard.cases.policy import CaseFacts
+from tumorboard.cases.policy import CaseFacts, can_complete_readiness
 from tumorboard.cases.schemas import Case
 from tumorboard.errors import DomainError, InvalidInput, NotFound
 from tumorboard.labels import label
@@ -39,6 +39,7 @@ async def documents_context(conn: asyncpg.Connection, user: User, case: Case) ->
         "attachments": await service.list_attachments(conn, user, case.id),
         "readiness": await get_case_readiness(conn, user, case.id),
         "may_attach": bool(can_attach(user, CaseFacts.of(case))),
+        "may_complete_readiness": bool(can_complete_readiness(user, CaseFacts.of(case))),
         "attachment_kinds": [(kind.value, label(kind.value)) for kind in AttachmentKind],
     }
 

@@ -73,7 +73,8 @@ def _diagnosis(form: FormMultiDict) -> dict[str, Any]:
     }
 
 
-def _stage(form: FormMultiDict) -> dict[str, Any] | None:
+def stage_body(form: FormMultiDict) -> dict[str, Any] | None:
+    """The stage fields shaped like the API's stage, or None when left empty (case and readiness forms)."""
     categories = {part: text(form, f"stage.{part}") for part in ("t", "n", "m", "group")}
     if not any(categories.values()) and not text(form, "stage.type") and not text(form, "stage.edition"):
         return None
@@ -103,7 +104,7 @@ def case_body(form: FormMultiDict) -> dict[str, Any]:
         "disease_site": text(form, "disease_site"),
         "diagnosis": _diagnosis(form),
         "histology": optional(form, "histology"),
-        "stage": _stage(form),
+        "stage": stage_body(form),
         "ecog": number(form, "ecog"),
         "biomarkers": _rows(form, "biomarker"),
         "prior_treatments": _rows(form, "treatment"),

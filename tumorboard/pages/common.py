@@ -61,6 +61,9 @@ def page(
     ends_at: datetime | None = getattr(request.state, "session_ends_at", None)
     if ends_at is not None:  # the page clears the patient data it shows at the latest then
         context["session_ends_in"] = max(0, int((ends_at - datetime.now(UTC)).total_seconds()))
+    unread: int | None = getattr(request.state, "unread_notifications", None)
+    if unread is not None:  # the header's inbox badge (tumorboard.pages.inbox.provide_page_user)
+        context["unread_notifications"] = unread
     return Template(
         template,
         context={**context, "flash": read_flash(request)},

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get
 from litestar.response import Template
 
 from tumorboard.auth.schemas import User
 from tumorboard.cases.service import list_cases
 from tumorboard.enums import CaseStatus, ParticipantRole, Role
-from tumorboard.notifications.service import list_notifications, mark_all_read
+from tumorboard.notifications.service import list_notifications
 from tumorboard.pages import work
-from tumorboard.pages.common import done, page
+from tumorboard.pages.common import page
 
 HOME_CASES = 100
 HOME_NOTICES = 10
@@ -55,11 +55,3 @@ class HomePage(Controller):
             )
             context["waiting_cases"] = waiting.items
         return page(request, "home.html", **context)
-
-    @post("/notifications/read-all")
-    async def read_all(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> Response[Any]:
-        """Mark every unread notice read."""
-        marked = await mark_all_read(conn, user)
-        return done(request, "/", f"{marked.marked} notice(s) marked as read.")
