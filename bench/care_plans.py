@@ -49,6 +49,7 @@ from bench.harness import (
     BenchError,
     Children,
     RawHttp,
+    RssSampler,
     cpu_seconds,
     cpu_used,
     create_user_with_token,
@@ -61,6 +62,7 @@ from tumorboard.embedded import free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGETS_SECONDS = {"html_median": 0.3, "pdf_median": 1.5}
+MAX_RSS_MB = 300  # each web process and each worker, at its peak during the run
 SERVICE_PARTS = ("web", "workers", "postgresql", "redis")
 START_TIMEOUT = 60.0
 BURST_TIMEOUT = 300.0
@@ -136,7 +138,9 @@ async def _prepare(database_url: str) -> dict[str, tuple[str, str]]:
         await conn.close()
 
 
-def _start(args: argparse.Namespace, children: Children, database_url: str, redis_url: str) -> str:
+def _start(
+    args: argparse.Namespace, children: Children, database_url: str, redis_url: str, rss: RssSampler
+) -> str:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -145,9 +149,9 @@ def _start(args: argparse.Namespace, children: Children, database_url: str, redi
     }
     port = free_port()
     cli = [sys.executable, "-m", "tumorboard.cli"]
-    children.start("web", [*cli, "serve", "--host", HOST, "--port", str(port)], env)
+    rss.add("web", children.start("web", [*cli, "serve", "--host", HOST, "--port", str(port)], env).pid)
     for number in range(args.workers):
-        children.start(f"worker-{number}", [*cli, "worker"], env)
+        rss.add(f"worker-{number}", children.start(f"worker-{number}", [*cli, "worker"], env).pid)
     base_url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -505,7 +509,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         people = asyncio.run(_prepare(database_url))
         children = Children(log_dir, prefix="care_plans-")
         stack.callback(children.stop_all)
-        base_url = _start(args, children, database_url, redis_url)
+        rss = stack.enter_context(RssSampler({}))
+        base_url = _start(args, children, database_url, redis_url, rss)
 
         async def measure() -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=60) as client:
@@ -519,6 +524,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures = asyncio.run(measure())
         children.check_alive()
         figures["pdf_render"] = _render_cost(database_url, figures.pop("case_ids"))
+        figures["memory"] = rss.peaks_mb()  # arrangement, warm-up and burst, while all still run
+    peak = max(part["peak_mb"] or 0.0 for part in figures["memory"].values())
     return {
         "command": "python -m bench.care_plans " + " ".join(sys.argv[1:]),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -532,9 +539,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         **figures,
         "targets_s": TARGETS_SECONDS,
+        "max_rss_mb": MAX_RSS_MB,
         "meets_targets": {
             "html_median": figures["html_ready_s"]["median"] <= TARGETS_SECONDS["html_median"],
             "pdf_median": figures["pdf_ready_s"]["median"] <= TARGETS_SECONDS["pdf_median"],
+            "peak_rss": peak < MAX_RSS_MB,
         },
     }
 
@@ -584,6 +593,14 @@ def _print(results: dict[str, Any]) -> None:
             f"    the service's share: {service:.2f} CPU-s, {service / cpus:.2f} s of {cpus} CPUs"
             f" had it had them alone ({service / max(capacity, 1e-9):.0%} of what the machine gave)"
         )
+    print(
+        "  peak RSS (sampled every 0.1 s from start; kernel high-water mark): "
+        + ", ".join(
+            f"{name} {part['peak_rss_mb']} MB ({part['vmhwm_mb']} MB)"
+            for name, part in results["memory"].items()
+        )
+        + f"; target < {MAX_RSS_MB} MB each"
+    )
     print(f"  targets: {results['targets_s']}  met: {results['meets_targets']}")
 
 

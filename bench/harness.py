@@ -1,5 +1,6 @@
-"""What bench.care_plans needs around the measurement: its child processes and services, a
-minimal HTTP/1.1 client for the measured phase, CPU accounting per process from /proc, spreads."""
+"""What the benchmarks need around the measurement: their child processes and services, a minimal
+HTTP/1.1 client for the measured phase, CPU accounting per process from /proc, peak resident memory
+sampled while they run, spreads."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import signal
 import statistics
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -230,6 +232,73 @@ def cpu_used(
         )
         used[part(pid)] = used.get(part(pid), 0.0) + spent
     return {name: round(seconds, 2) for name, seconds in sorted(used.items())}
+
+
+class RssSampler:
+    """The peak resident memory (RSS) of named processes, sampled every `interval` seconds by a
+    thread of the benchmark while it runs (`with RssSampler({"web": pid, ...}) as rss: ...`). A
+    process that has exited keeps the peak it reached. `peaks_mb()` gives each name's peak in MB,
+    with the kernel's own high-water mark (VmHWM) of the processes still running beside it: the
+    sampler can miss a spike shorter than its interval, VmHWM cannot."""
+
+    def __init__(self, processes: dict[str, int], interval: float = 0.1) -> None:
+        self.processes = dict(processes)
+        self.interval = interval
+        self.peak_bytes: dict[str, int] = dict.fromkeys(self.processes, 0)
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def add(self, name: str, pid: int) -> None:
+        """Sample one more process from now on."""
+        self.processes[name] = pid
+        self.peak_bytes.setdefault(name, 0)
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.is_set():
+            for name, pid in list(self.processes.items()):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                    self.peak_bytes[name] = max(self.peak_bytes.get(name, 0), resident)
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop sampling (the peaks stay)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def peaks_mb(self) -> dict[str, dict[str, float | None]]:
+        """Per name, in MB: the sampled peak RSS, the kernel's VmHWM (None once the process is gone),
+        and `peak_mb`, the larger of the two: what a target on peak memory is checked against."""
+        peaks: dict[str, dict[str, float | None]] = {}
+        for name, pid in self.processes.items():
+            sampled = round(self.peak_bytes.get(name, 0) / 2**20, 1) or None
+            kernel = high_water_mark_mb(pid)
+            peaks[name] = {
+                "peak_rss_mb": sampled,
+                "vmhwm_mb": kernel,
+                "peak_mb": max((x for x in (sampled, kernel) if x is not None), default=None),
+            }
+        return peaks
+
+
+def high_water_mark_mb(pid: int) -> float | None:
+    """The peak resident memory of a running process so far, as the kernel counts it (VmHWM), in MB."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def percentile(values: list[float], percent: int) -> float:

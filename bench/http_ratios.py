@@ -21,9 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -124,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="concurrent keep-alive connections (default 16)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=1, choices=range(1, 9), metavar="1..8",
                         help="web processes of `tumorboard serve` (default 1)")  # fmt: skip
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn",
+                        help="ASGI server of the web process: `tumorboard serve` (uvicorn, default) or"
+                             " granian (`pip install granian`; not a dependency of the app)")  # fmt: skip
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator: wrk if on PATH (auto), or bench.loadgen (python)")  # fmt: skip
     parser.add_argument("--same-patient", action="store_true",
@@ -185,26 +192,61 @@ def _postmaster(table: dict[int, ProcessTimes], database_url: str) -> int | None
     return None
 
 
-class CpuMeter:
-    """CPU seconds spent by the web process(es), the worker and PostgreSQL during a measurement."""
+def _redis_server(table: dict[int, ProcessTimes], redis_url: str) -> int | None:
+    """The redis-server process serving the Redis URL's port, when it runs here."""
+    port = urlsplit(redis_url).port or 6379
+    for pid, process in table.items():
+        if "redis-server" in process.command and f":{port}" in process.command:
+            return pid
+    return None
 
-    def __init__(self, web: int, worker: int, database_url: str) -> None:
-        self.roots = {"web": web, "worker": worker, "postgres": _postmaster(cpu_seconds(), database_url)}
+
+def _machine_cpu_seconds() -> float:
+    """CPU seconds every process of the machine has used since boot (all CPUs, idle excluded)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent during a measurement by the web process(es), the worker, PostgreSQL, Redis,
+    the load generator (wrk or bench.loadgen: this script's finished children), and everything else
+    on the machine (`elsewhere`: other users' work on a shared machine)."""
+
+    PARTS = ("web", "worker", "postgres", "redis", "client", "elsewhere")
+
+    def __init__(self, web: int, worker: int, database_url: str, redis_url: str | None = None) -> None:
+        table = cpu_seconds()
+        self.roots = {
+            "web": web,
+            "worker": worker,
+            "postgres": _postmaster(table, database_url),
+            "redis": _redis_server(table, redis_url) if redis_url else None,
+        }
 
     def sample(self) -> dict[str, float | None]:
         table = cpu_seconds()
-        return {name: _tree_cpu(table, pid) for name, pid in self.roots.items()}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            **{name: _tree_cpu(table, pid) for name, pid in self.roots.items()},
+            "client": children.ru_utime + children.ru_stime,
+            "machine": _machine_cpu_seconds(),
+        }
 
     @staticmethod
     def per_request(before: dict[str, float | None], after: dict[str, float | None], requests: int) -> dict:
         """Microseconds of CPU per request for each part (None where it could not be read)."""
-        out: dict[str, float | None] = {}
+        spent: dict[str, float | None] = {}
         for name, start in before.items():
             end = after.get(name)
-            out[name] = (
-                None if start is None or end is None else round(1e6 * (end - start) / max(1, requests))
-            )
-        return out
+            spent[name] = None if start is None or end is None else end - start
+        machine = spent.pop("machine")
+        known = sum(value for value in spent.values() if value is not None)
+        spent["elsewhere"] = None if machine is None else max(0.0, machine - known)
+        return {
+            name: None if value is None else round(1e6 * value / max(1, requests))
+            for name, value in spent.items()
+        }
 
 
 # --- database -----------------------------------------------------------------------------------
@@ -457,14 +499,12 @@ def _print_table(endpoints: list[Endpoint], rounds: list[dict[str, Any]], summar
             cells += ["1", ""]
             verdict = ""
         print(f"{endpoint.label:24}" + "".join(f"{c:>10}" for c in cells) + verdict)
-    print(
-        f"\n{'CPU us/request (median)':24}" + "".join(f"{part:>10}" for part in ("web", "worker", "postgres"))
-    )
+    print(f"\n{'CPU us/request (median)':24}" + "".join(f"{part:>10}" for part in CpuMeter.PARTS))
     for endpoint in endpoints:
         parts = summary["median_cpu_us_per_request"][endpoint.key]
         print(
             f"{endpoint.label:24}"
-            + "".join(f"{'-' if v is None else f'{v:.0f}':>10}" for v in parts.values())
+            + "".join(f"{'-' if (v := parts.get(p)) is None else f'{v:.0f}':>10}" for p in CpuMeter.PARTS)
         )
 
 
@@ -481,9 +521,18 @@ def _start_app(
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     cli = [sys.executable, "-m", "tumorboard.cli"]
-    web = children.start(
-        "web", [*cli, "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers)], env
-    )
+    serve = [*cli, "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers)]
+    if getattr(args, "server", "uvicorn") == "granian":  # bench.worker starts the app with its own options
+        if importlib.util.find_spec("granian") is None:
+            raise BenchError(
+                "granian is not installed: `.venv/bin/pip install granian`, or use --server uvicorn"
+            )
+        serve = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--loop", "uvloop",
+            "--host", HOST, "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+            "--no-ws", "tumorboard.app:create_app_from_env",
+        ]  # fmt: skip
+    web = children.start("web", serve, env)
     worker = children.start("worker", [*cli, "worker"], env)
     _wait_ready(base_url, web, children)
     return base_url, web, worker
@@ -569,11 +618,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         _preflight(base_url, endpoints)
         _wait_drained(database_url, worker)
         print(
-            f"load: {client.name}, {args.connections} connections; {args.rounds} round(s) of "
+            f"server: {args.server}; load: {client.name}, {args.connections} connections;"
+            f" {args.rounds} round(s) of "
             f"{args.warmup} s warm-up + {args.duration} s per endpoint; {args.workers} web process(es)"
         )
         load = Load(port=int(base_url.rsplit(":", 1)[1]), connections=args.connections, nonce=nonce)
-        meter = CpuMeter(web.pid, worker.pid, database_url)
+        meter = CpuMeter(web.pid, worker.pid, database_url, redis_url)
         rounds = _measure_rounds(args, client, children, endpoints, load, database_url, worker, meter)
 
     summary = _summary(endpoints, rounds)
@@ -601,6 +651,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_seconds": args.warmup,
             "connections": args.connections,
             "web_processes": args.workers,
+            "server": f"{args.server} {importlib.metadata.version(args.server)}",
             "background_workers": 1,
             "same_patient": args.same_patient,
             "client": client.name,

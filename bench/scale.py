@@ -41,7 +41,7 @@ from arq import create_pool
 from arq.connections import RedisSettings
 
 from bench import scale_data
-from bench.harness import BenchError, Children, RawHttp, percentile, services
+from bench.harness import BenchError, Children, RawHttp, RssSampler, high_water_mark_mb, percentile, services
 from bench.scale_plans import plans
 from bench.scale_workload import OPERATIONS, Operation, Workload
 from tumorboard import outbox
@@ -250,26 +250,24 @@ def table(figures: dict[int, dict[str, Any]], small: int, large: int) -> str:
     return "\n".join(lines)
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    """The peak resident memory of a process so far (VmHWM), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
-
-
-def _memory(service: Service) -> dict[str, Any]:
+def _memory(service: Service, rss: RssSampler, name: str) -> dict[str, Any]:
+    """Peak RSS of the service's web process and worker: sampled every 0.1 s through the measurement
+    (bench.harness.RssSampler) and the kernel's high-water marks (which include start-up); `web` and
+    `worker` are the larger of the two."""
     try:
         children = Path(f"/proc/{service.worker_pid}/task/{service.worker_pid}/children").read_text().split()
     except OSError:
         children = []
+    peaks = rss.peaks_mb()
     return {
-        "web": peak_rss_mb(service.web_pid),
-        "worker": peak_rss_mb(service.worker_pid),
-        "worker_children": [peak_rss_mb(int(pid)) for pid in children],
+        "web": peaks[f"{name}-web"]["peak_mb"],
+        "worker": peaks[f"{name}-worker"]["peak_mb"],
+        "web_sampled": peaks[f"{name}-web"]["peak_rss_mb"],
+        "worker_sampled": peaks[f"{name}-worker"]["peak_rss_mb"],
+        "web_vmhwm": peaks[f"{name}-web"]["vmhwm_mb"],
+        "worker_vmhwm": peaks[f"{name}-worker"]["vmhwm_mb"],
+        "worker_children": [high_water_mark_mb(int(pid)) for pid in children],
+        "samples": rss.samples,
     }
 
 
@@ -415,11 +413,16 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 result["data"][service.cases] = asyncio.run(_generate(service, clock))
             _start(children, small, "small")
             _start(children, large, "large")
-            print("measuring both sizes, request by request in turns", flush=True)
-            result["figures"] = asyncio.run(measure(small, large, Workload(args.requests)))
-            result["plans"] = asyncio.run(plans(large.database_url, large.cases))
-            result["worker_assignment_job_seconds"] = asyncio.run(_worker_pass(large))
-            result["memory_peak_rss_mb"] = {size.cases: _memory(size) for size in (small, large)}
+            rss = RssSampler({name: process.pid for name, process in children.started})
+            with rss:
+                print("measuring both sizes, request by request in turns", flush=True)
+                result["figures"] = asyncio.run(measure(small, large, Workload(args.requests)))
+                result["plans"] = asyncio.run(plans(large.database_url, large.cases))
+                result["worker_assignment_job_seconds"] = asyncio.run(_worker_pass(large))
+                result["memory_peak_rss_mb"] = {
+                    size.cases: _memory(size, rss, name)
+                    for size, name in ((small, "small"), (large, "large"))
+                }
             result["postgres_settings"] = asyncio.run(_settings(large.database_url))
     except BenchError:
         for name in ("large-web", "large-worker", "small-web", "small-worker"):
@@ -465,7 +468,11 @@ def main() -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(table(result["figures"], args.small, args.large))
-    print(f"peak RSS at {args.large:,}: web {memory['web']} MB, worker {memory['worker']} MB")
+    print(
+        f"peak RSS at {args.large:,}: web {memory['web']} MB, worker {memory['worker']} MB"
+        f" (sampled every 0.1 s: {memory['web_sampled']} and {memory['worker_sampled']} MB;"
+        f" kernel high-water marks {memory['web_vmhwm']} and {memory['worker_vmhwm']} MB)"
+    )
     print(f"whole run {result['seconds']} s; figures, plans and data sizes in {args.output}")
     for line in result["missed"]:
         print(f"MISSED: {line}")

@@ -174,8 +174,9 @@ async def grow(
 
     Loaded the way a bulk import is: with the session's triggers off (foreign-key checks included)
     and the secondary indexes of the big tables dropped, then rebuilt. What the triggers would have
-    kept (each case's search words, each meeting's case count and agenda lock time) is written by the
-    same SQL functions and rules here, and `consistency()` checks it afterwards.
+    kept (each case's search words, each meeting's case count and agenda lock time, each decision's
+    board) is written by the same SQL functions and rules here, and `consistency()` checks it
+    afterwards.
     """
     have = await conn.fetchval("SELECT count(*) FROM patient_case")
     log: list[dict[str, Any]] = []
@@ -262,6 +263,10 @@ async def consistency(conn: asyncpg.Connection) -> dict[str, int]:
         "case_participant_rows_missing_or_extra": await conn.fetchval(
             "SELECT abs((SELECT count(*) FROM case_participant) - (SELECT count(*) FROM patient_case c"
             " JOIN meeting_participant mp ON mp.meeting_id = c.meeting_id AND mp.user_id <> c.presenter_id))"
+        ),
+        "decisions_of_another_board": await conn.fetchval(
+            "SELECT count(*) FROM board_decision d JOIN meeting m ON m.id = d.meeting_id"
+            " WHERE d.board_id <> m.board_id"
         ),
         "wrong_agenda_lock_times": await conn.fetchval(
             "SELECT count(*) FROM meeting"
@@ -484,7 +489,7 @@ async def _insert_decisions(conn: asyncpg.Connection) -> None:
         INSERT INTO board_decision (
             id, case_id, meeting_id, revision, outcome, intent, modalities, summary, rationale,
             guideline, trial_status, stage_discussed, quorum_required, quorum_covered, quorum_missing,
-            attendance, decided_by, decided_at)
+            attendance, decided_by, decided_at, board_id)
         SELECT md5('d' || ch.k)::uuid, ch.id, ch.meeting_id, 1, 'plan', 'curative',
                '{systemic_therapy,surgery,radiation}',
                'Neoadjuvant systemic therapy, then surgery, then radiotherapy.',
@@ -493,7 +498,7 @@ async def _insert_decisions(conn: asyncpg.Connection) -> None:
                (ARRAY['not_considered', 'eligible', 'none_available', 'not_eligible'])[1 + ch.k % 4],
                ch.k % 4 <> 0,
                b.required_disciplines, b.required_disciplines, '{}', '[]',
-               ch.chair_id, ch.starts_at + make_interval(mins => (60 + (ch.k % 20) * 6)::integer)
+               ch.chair_id, ch.starts_at + make_interval(mins => (60 + (ch.k % 20) * 6)::integer), b.id
         FROM scale_chunk ch
         JOIN board b ON b.id = md5('b' || ch.board)::uuid
         WHERE ch.status IN ('discussed', 'finalized')

@@ -71,8 +71,19 @@ async def plans(database_url: str, cases: int) -> dict[str, str]:
                 r[0] for r in rows
             )
         period = {"period_start": today - timedelta(days=28), "period_end": today - timedelta(days=1)}
+        report = {"board_id": md5_uuid("b3"), **period}
         found["list_presentations (the quality report), a board's last four weeks"] = await _explain(
-            conn, "reports.list_presentations", {"board_id": md5_uuid("b3"), **period}
+            conn, "reports.list_presentations", report
+        )
+        decided = await conn.fetch(
+            "SELECT DISTINCT meeting_id FROM board_decision WHERE board_id = $1 AND revision = 1"
+            " AND decided_at >= $2::date AND decided_at < $3::date + 1",
+            report["board_id"],
+            period["period_start"],
+            period["period_end"],
+        )
+        found["list_report_meetings (the quality report), a board's last four weeks"] = await _explain(
+            conn, "reports.list_report_meetings", report | {"decision_meeting_ids": [r[0] for r in decided]}
         )
         undo = conn.transaction()  # the read writes its audit row: undone here
         await undo.start()

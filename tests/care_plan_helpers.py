@@ -59,8 +59,7 @@ async def consolidate(pool: asyncpg.Pool, case_id: str) -> int | None:
 
 async def render_pdf(pool: asyncpg.Pool, care_plan_id: str) -> bool:
     """Render a version's PDF as the worker job would."""
-    async with pool.acquire() as conn:
-        return await render_care_plan_pdf(conn, care_plan_id)
+    return await render_care_plan_pdf(pool, care_plan_id)
 
 
 async def sign(api: Factory, chair: Actor, case_id: str, password: str = PASSWORD) -> dict:

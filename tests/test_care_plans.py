@@ -14,6 +14,7 @@ import pytest
 from tests.care_plan_helpers import consolidate, discussed_case, prepared_case
 from tests.factories import Factory, eventually, recommendation_body
 from tests.isolated_stack import isolated_stack
+from workers.jobs import consolidate_care_plan as consolidate_batch
 
 
 async def _versions(pool: asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:
@@ -305,3 +306,34 @@ async def test_signing_a_version_the_chair_did_not_read_is_refused(api: Factory,
     assert stale.status_code == 409 and "newer draft (version 1)" in stale.json()["detail"]
     signed = await api.ok(api.sign(team.chair, case["id"], version=1), 200)
     assert (signed["version"], signed["status"]) == (1, "final")
+
+
+async def test_a_batch_of_consolidations_builds_each_draft_and_a_failure_leaves_the_others_done(
+    api: Factory, pool: asyncpg.Pool
+) -> None:
+    """The worker runs a claim's consolidations as one job (outbox.BATCHED), one transaction per case."""
+    team = await api.team()
+    first, _ = await discussed_case(api, team)
+    second, _ = await discussed_case(api, team)
+    rows = {
+        case["id"]: await pool.fetchval(
+            "SELECT id FROM outbox WHERE job = 'consolidate_care_plan' AND subject_id = $1", case["id"]
+        )
+        for case in (first, second)
+    }
+    broken = await pool.fetchval("INSERT INTO outbox (job) VALUES ('consolidate_care_plan') RETURNING id")
+    with pytest.raises(ValueError):  # the broken row's subject is no case id
+        await consolidate_batch(
+            {"pool": pool},
+            [rows[first["id"]], broken, rows[second["id"]]],
+            [first["id"], "broken", second["id"]],
+        )
+    for case in (first, second):
+        assert [tuple(r) for r in await _versions(pool, case["id"])] == [(1, "draft")]
+    done = await pool.fetch("SELECT id, done_at IS NOT NULL AS done FROM outbox WHERE id = ANY($1::bigint[])",
+                            [*rows.values(), broken])  # fmt: skip
+    assert {row["id"]: row["done"] for row in done} == {
+        rows[first["id"]]: True,
+        rows[second["id"]]: True,
+        broken: False,
+    }

@@ -53,7 +53,10 @@ async def test_search_finds_cases_by_mrn_name_and_diagnosis_code_for_those_who_m
     assert await _found(api, presenter, q="lovelace") == [lovelace["id"]]
     assert await _found(api, presenter, q="c34.9") == [lovelace["id"]]
     assert await _found(api, presenter, q="C50") == [zoe["id"]]
-    assert await _found(api, presenter, q="love ada c34") == [lovelace["id"]]
+    assert await _found(api, presenter, q="lovelace ada c34") == [lovelace["id"]]
+    assert await _found(api, presenter, q="ada love") == [lovelace["id"]]  # the last word as typed
+    assert await _found(api, presenter, q="love ada") == []  # the words before it are whole words
+    assert await _found(api, presenter, q="ada lovelace c") == [lovelace["id"]]
     assert await _found(api, presenter, q="ovelace") == []  # words match from their start
     assert await _found(api, presenter, q="lovelace", disease_site="thoracic") == []
     assert await _found(api, presenter, q="lovelace", status="submitted") == [lovelace["id"]]

@@ -52,6 +52,7 @@ from tumorboard.web import (
     domain_error_handler,
     http_error_handler,
     internal_error_handler,
+    provide_caller,
     provide_credential,
     provide_transaction,
     provide_user,
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={
             "conn": Provide(provide_transaction),
             "credential": Provide(provide_credential),
+            "caller": Provide(provide_caller),
             "user": Provide(provide_user),
         },
         middleware=[audit_context_middleware],

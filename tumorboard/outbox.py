@@ -54,8 +54,9 @@ RENDER_MEETING_PACK = Job.RENDER_MEETING_PACK
 SEND_NOTIFICATION_EMAIL = Job.SEND_NOTIFICATION_EMAIL
 SEND_REFERRER_LETTER = Job.SEND_REFERRER_LETTER
 
-# Jobs whose rows run many at a time: one arq job, one transaction (one assignment pass) per claim.
-BATCHED = frozenset({Job.ASSIGN_CASE})
+# Jobs whose rows run many at a time: one arq job per claim (one assignment pass for the new cases;
+# the consolidations of a board's decisions one after the other on one connection).
+BATCHED = frozenset({Job.ASSIGN_CASE, Job.CONSOLIDATE_CARE_PLAN})
 # Rows taken per claim (and so at most per batch).
 CLAIM_LIMIT = 500
 

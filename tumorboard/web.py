@@ -19,6 +19,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tumorboard import audit
 from tumorboard.auth import throttle
+from tumorboard.auth.caller import Caller
 from tumorboard.auth.schemas import Credential, User
 from tumorboard.auth.service import API, SESSION, resolve_token
 from tumorboard.errors import (
@@ -39,6 +40,9 @@ SESSION_COOKIE = "tumorboard_session"
 # and without a Domain, so no sibling site (another subdomain) can set or overwrite it.
 SECURE_SESSION_COOKIE = "__Host-tumorboard_session"
 READ_METHODS = frozenset({"GET", "HEAD"})
+# Route option of a handler whose writes are each a single statement (atomic by itself): it runs
+# without the request transaction, saving the BEGIN and COMMIT round trips (case submission).
+ONE_STATEMENT = "one_statement"
 API_PREFIX = "/api/"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -129,7 +133,8 @@ async def provide_transaction(
     """The request's one transaction: committed before the response is sent, rolled back on error.
 
     A read (GET, HEAD) changes nothing and runs without one: its audit row is a single statement,
-    committed on its own. A refusal is written to the audit trail after the rollback, so it survives it.
+    committed on its own; so does a handler marked ONE_STATEMENT. A refusal is written to the audit
+    trail after the rollback, so it survives it.
     """
     pool: asyncpg.Pool = state.pool
     try:
@@ -137,7 +142,8 @@ async def provide_transaction(
     except DATABASE_DOWN:
         raise ServiceUnavailable(DATABASE_DOWN_MESSAGE) from None
     try:
-        transaction = None if request.method in READ_METHODS else conn.transaction()
+        one_statement = request.method in READ_METHODS or request.route_handler.opt.get(ONE_STATEMENT)
+        transaction = None if one_statement else conn.transaction()
         if transaction is not None:
             await transaction.start()
         try:
@@ -197,6 +203,27 @@ async def provide_credential(
     """The caller's token or session, from a bearer token or the page session cookie; 401 otherwise.
     While the caller must change their password, anything but changing it and signing out is 403."""
     settings: Settings = state.settings
+    kind, token = _presented(request)
+    idle = timedelta(minutes=settings.session_idle_minutes) if kind == SESSION else None
+    credential = await resolve_token(conn, token, kind, idle)
+    admit(request, credential)
+    return credential
+
+
+async def provide_caller(request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State) -> Caller:
+    """The caller, for the handlers whose one statement checks a bearer token itself (auth/caller.py):
+    a bearer token is passed on unchecked, anything else resolved as provide_credential does."""
+    kind, token = _presented(request)
+    if kind != API:
+        return Caller(user=(await provide_credential(request, conn, state)).user)
+
+    async def resolve() -> Credential:
+        return await provide_credential(request, conn, state)
+
+    return Caller(token=token, admit=lambda credential: admit(request, credential), resolve=resolve)
+
+
+def _presented(request: Request[Any, Any, Any]) -> tuple[str, str]:
     presented = presented_token(request)
     if presented is None:
         raise NotAuthenticated("Sign in first: send Authorization: Bearer <token>")
@@ -206,10 +233,14 @@ async def provide_credential(
         # The API has no CSRF token: a browser session may only read through it (the documents),
         # since a page on another site can send requests with the cookie but never read the answer.
         raise NotAuthenticated("Changes through the API need Authorization: Bearer <token>")
-    idle = timedelta(minutes=settings.session_idle_minutes) if kind == SESSION else None
-    credential = await resolve_token(conn, token, kind, idle)
+    return kind, token
+
+
+def admit(request: Request[Any, Any, Any], credential: Credential) -> None:
+    """What a request does with its live credential: the audit trail and the request name its user
+    and credential; 403 while the user must change their password (unless changing it or signing out)."""
     request.state.user_id = credential.user.id
-    if kind == SESSION:  # pages clear themselves when it ends (static/session-end.js)
+    if credential.kind == SESSION:  # pages clear themselves when it ends (static/session-end.js)
         request.state.session_ends_at = credential.ends_at
     context = audit.current_request()
     context.user_id, context.credential_id = credential.user.id, credential.id
@@ -219,7 +250,6 @@ async def provide_credential(
         raise PasswordChangeRequired(
             "Change your password first (POST /api/v1/me/password); until then you may only sign out"
         )
-    return credential
 
 
 async def provide_user(credential: Credential) -> User:

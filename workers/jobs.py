@@ -48,20 +48,31 @@ async def assign_waiting_cases(ctx: dict[str, Any], outbox_id: int, meeting_id: 
 
 
 @job(outbox.CONSOLIDATE_CARE_PLAN)
-async def consolidate_care_plan(ctx: dict[str, Any], outbox_id: int, case_id: str) -> None:
-    """Build the next care plan version of a discussed case, if anything changed."""
+async def consolidate_care_plan(ctx: dict[str, Any], outbox_ids: list[int], case_ids: list[str]) -> None:
+    """Build the next care plan version of each discussed case of a batch, if anything changed.
+
+    One connection for the batch, one transaction per case: each draft is readable as soon as it is
+    built, and a case that fails leaves the others done (its row is retried by the sweep)."""
     pool: asyncpg.Pool = ctx["pool"]
-    async with pool.acquire() as conn, conn.transaction():
-        await consolidate(conn, UUID(case_id))
-        await outbox.mark_done(conn, outbox_id)
+    failure: Exception | None = None
+    async with pool.acquire() as conn:
+        for outbox_id, case_id in zip(outbox_ids, case_ids, strict=True):
+            try:
+                async with conn.transaction():
+                    await consolidate(conn, UUID(case_id))
+                    await outbox.mark_done(conn, outbox_id)
+            except Exception as error:
+                failure = failure or error
+    if failure is not None:
+        raise failure  # recorded on the rows not done
 
 
 @job(outbox.RENDER_CARE_PLAN_PDF)
 async def render_care_plan_pdf(ctx: dict[str, Any], outbox_id: int, care_plan_id: str) -> None:
     """Render a care plan version's PDF once, off the event loop."""
     pool: asyncpg.Pool = ctx["pool"]
+    await render_pdf(pool, UUID(care_plan_id))
     async with pool.acquire() as conn:
-        await render_pdf(conn, UUID(care_plan_id))
         await outbox.mark_done(conn, outbox_id)
 
 

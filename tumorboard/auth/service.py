@@ -41,9 +41,11 @@ from tumorboard.pagination import check_limit, decode_cursor, encode_cursor
 SESSION = "session"
 API = "api"
 INVALID_CREDENTIALS = "Invalid email or password"
+NO_LIVE_CREDENTIAL = "Missing, invalid or expired credentials"
 
 
-def _token_hash(token: str) -> bytes:
+def token_hash_of(token: str) -> bytes:
+    """What is stored of a token or session secret: its SHA-256."""
     return hashlib.sha256(token.encode()).digest()
 
 
@@ -227,7 +229,7 @@ async def _insert_token(
     context = audit.current_request()
     token_id = await queries.auth.insert_token(
         conn,
-        token_hash=_token_hash(token),
+        token_hash=token_hash_of(token),
         user_id=user_id,
         kind=kind,
         expires_at=expires_at,
@@ -254,10 +256,10 @@ async def resolve_token(
     absolute end, in the same statement."""
     idle_expires_at = datetime.now(UTC) + idle_ttl if idle_ttl is not None else None
     row = await queries.auth.resolve_token(
-        conn, token_hash=_token_hash(token), idle_expires_at=idle_expires_at, slide_step=SLIDE_STEP_SECONDS
+        conn, token_hash=token_hash_of(token), idle_expires_at=idle_expires_at, slide_step=SLIDE_STEP_SECONDS
     )
     if row is None or row["kind"] != kind:
-        raise NotAuthenticated("Missing, invalid or expired credentials")
+        raise NotAuthenticated(NO_LIVE_CREDENTIAL)
     fields = dict(row)
     return Credential(
         user=msgspec.convert({name: fields[name] for name in _USER_FIELDS}, User),
@@ -275,12 +277,12 @@ _USER_FIELDS = tuple(field.name for field in msgspec.structs.fields(User))
 
 async def revoke_token(conn: asyncpg.Connection, token: str) -> None:
     """Forget a token (a sign-in replacing the browser's session)."""
-    await queries.auth.delete_token(conn, token_hash=_token_hash(token))
+    await queries.auth.delete_token(conn, token_hash=token_hash_of(token))
 
 
 async def sign_out(conn: asyncpg.Connection, token: str) -> None:
     """End a token or session (every process reads it from the database); audited when it existed."""
-    ended = await queries.auth.delete_token(conn, token_hash=_token_hash(token))
+    ended = await queries.auth.delete_token(conn, token_hash=token_hash_of(token))
     if ended is not None:
         audit.current_request().credential_id = ended["id"]
         await audit.record(conn, ended["user_id"], "sign_out", "user", ended["user_id"])

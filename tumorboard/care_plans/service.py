@@ -151,19 +151,26 @@ async def get_pdf(
     return document, pdf
 
 
-async def render_care_plan_pdf(conn: asyncpg.Connection, care_plan_id: UUID) -> bool:
-    """Render and store a version's PDF in its current status, once, off the event loop."""
-    row = await queries.care_plans.get_care_plan(conn, id=care_plan_id)
-    if row is None:
-        return False
-    if (
-        await queries.care_plans.get_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"])
-        is not None
-    ):
-        return False
-    document = document_from_row(row)
-    pdf = await render_pdf_off_loop(document, await changes_to_show(conn, document))
-    await queries.care_plans.insert_care_plan_pdf(
-        conn, care_plan_id=care_plan_id, status=row["status"], pdf=pdf
-    )
+async def render_care_plan_pdf(pool: asyncpg.Pool, care_plan_id: UUID) -> bool:
+    """Render and store a version's PDF in its current status, once, off the event loop.
+
+    A connection is held only to read the version and to store the PDF, not while the PDF waits for
+    and takes the process's rendering thread: a burst of renders would otherwise grow the pool to
+    its maximum of fresh connections, each planning every statement anew."""
+    async with pool.acquire() as conn:
+        row = await queries.care_plans.get_care_plan(conn, id=care_plan_id)
+        if row is None:
+            return False
+        if (
+            await queries.care_plans.get_care_plan_pdf(conn, care_plan_id=care_plan_id, status=row["status"])
+            is not None
+        ):
+            return False
+        document = document_from_row(row)
+        changes = await changes_to_show(conn, document)
+    pdf = await render_pdf_off_loop(document, changes)
+    async with pool.acquire() as conn:
+        await queries.care_plans.insert_care_plan_pdf(
+            conn, care_plan_id=care_plan_id, status=row["status"], pdf=pdf
+        )
     return True

@@ -11,21 +11,25 @@ from litestar import Controller, Request, get, post, put
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 from litestar.params import Parameter
 
+from tumorboard.auth.caller import Caller
 from tumorboard.auth.schemas import User
 from tumorboard.cases import service
 from tumorboard.cases.schemas import Case, CaseCreate, CaseMove, CasePage
 from tumorboard.cases.search import CaseSearch, submission_day
 from tumorboard.enums import CaseStatus, DiseaseSite
-from tumorboard.errors import InvalidInput
+from tumorboard.errors import DomainError, InvalidInput
 from tumorboard.fhir import intake
 from tumorboard.fhir.resources import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from tumorboard.pagination import DEFAULT_LIMIT
-from tumorboard.request_body import StrictJSON
+from tumorboard.request_body import StrictJSON, refused_body
+from tumorboard.validation import NOT_JSON, FieldError, InvalidBody, media_type
+from tumorboard.web import ONE_STATEMENT
 
 MAX_IDEMPOTENCY_KEY = 200
 SEARCH_HELP = (
-    "Words that each begin a word of the patient's MRN, given or family name, or the diagnosis code "
-    "(case and accents ignored; punctuation separates words); at most 200 characters and 5 words."
+    "Words of the patient's MRN, given or family name, or the diagnosis code; the last may be the "
+    "beginning of one (case and accents ignored; punctuation separates words); at most 200 "
+    "characters and 5 words."
 )
 FROM_HELP = "Cases submitted on or after this day, YYYY-MM-DD (in the service's time zone)"
 TO_HELP = "Cases submitted on or before this day, YYYY-MM-DD (in the service's time zone)"
@@ -56,23 +60,35 @@ class CaseController(Controller):
         operation_id="SubmitCase",
         dto=StrictJSON.accepting(FHIR_MEDIA_TYPE),
         operation_class=CaseSubmissionOperation,
+        opt={ONE_STATEMENT: True},
     )
     async def submit_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, data: CaseCreate | None
+        self,
+        request: Request[Any, Any, Any],
+        conn: asyncpg.Connection,
+        caller: Caller,
+        data: CaseCreate | None = None,
     ) -> Case:
         """Submit a case (presenters) as JSON, or as an mCODE FHIR Bundle (application/fhir+json); an
         Idempotency-Key header makes a retry return the first case."""
-        key = request.headers.get("idempotency-key")
-        if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
-            raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        if data is None:  # a FHIR Bundle (StrictJSON hands over only the bodies it does not decode)
-            return await intake.submit_bundle(conn, user, await request.body(), key)
-        return await service.submit_case(conn, user, data, await request.body(), key)
+        try:
+            key = request.headers.get("idempotency-key")
+            if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
+                raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+            if data is None:  # a FHIR Bundle (StrictJSON decodes JSON only), or a refused body
+                body = await request.body()
+                if body and media_type(request.headers.get("content-type")) == FHIR_MEDIA_TYPE:
+                    return await intake.submit_bundle(conn, await caller.check(), body, key)
+                raise refused_body(request) or InvalidBody([FieldError("body", NOT_JSON)])
+        except DomainError:
+            await caller.check()  # a bad token is refused first, as on every route
+            raise
+        return await service.submit_case(conn, caller, data, await request.body(), key)
 
     @get("/{case_id:uuid}", operation_id="GetCase")
-    async def get_case(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:
+    async def get_case(self, conn: asyncpg.Connection, caller: Caller, case_id: UUID) -> Case:
         """A case (its presenter, its meeting's participants, coordinators)."""
-        return await service.get_case(conn, user, case_id)
+        return await service.get_case(conn, caller, case_id)
 
     @get(operation_id="ListCases")
     async def list_cases(

@@ -1,11 +1,12 @@
 """Case search: what a caller may look for, checked, and turned into the case list's parameters.
 
-`q` matches words: each word of it must begin a word of the patient's MRN, given or family name,
-or the diagnosis code, ignoring case and accents ("ada lov" finds Ada Lovelace, "c50.9" finds
-C50.911). Punctuation only separates words, so quotes and wildcards are searched as literal text
-and never as patterns. The other filters are exact. The database does the matching, with a word
-index (`case_search_query` in sql/migrations/0013_scale.sql); every search runs under a statement
-timeout.
+`q` matches words of the patient's MRN, given and family name and the diagnosis code, ignoring case
+and accents: every word of it but the last must be one of those words, and the last may be the
+beginning of one, as the search is typed ("ada lov" finds Ada Lovelace, "c50.9" finds C50.911,
+"lov ada" does not). Punctuation only separates words, so quotes and wildcards are searched as
+literal text and never as patterns. The other filters are exact. The database does the matching,
+with a word index (`case_search_query` in sql/migrations/0016_search_and_report_at_scale.sql),
+over the cases the caller may see; every search runs under a statement timeout.
 """
 
 from __future__ import annotations

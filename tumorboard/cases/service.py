@@ -11,6 +11,7 @@ import msgspec
 
 from tumorboard import audit, outbox
 from tumorboard.auth.access import require_role
+from tumorboard.auth.caller import Caller, without_caller
 from tumorboard.auth.schemas import User
 from tumorboard.cases.lifecycle import UNDER_DISCUSSION, CaseEvent, next_status
 from tumorboard.cases.policy import CaseFacts, can_move, can_withdraw
@@ -30,7 +31,7 @@ _PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex")
 
 def case_from_row(row: Record) -> Case:
     """A case struct from a get_case or list_cases row (with its preparation when the row has it)."""
-    fields = dict(row)
+    fields = without_caller(row)
     fields["patient"] = {name: fields.pop(name) for name in _PATIENT_FIELDS}
     if fields.get("patient_mismatch") is None:  # shown to coordinators only
         fields.pop("patient_mismatch", None)
@@ -53,17 +54,27 @@ async def change_status(conn: asyncpg.Connection, case_id: UUID, status: str, ev
 
 
 async def submit_case(
-    conn: asyncpg.Connection, user: User, data: CaseCreate, body: bytes, idempotency_key: str | None
+    conn: asyncpg.Connection,
+    user: User | Caller,
+    data: CaseCreate,
+    body: bytes,
+    idempotency_key: str | None,
 ) -> Case:
-    """Create a case waiting for a meeting; a repeated Idempotency-Key returns the first case."""
-    require_role(user, Role.PRESENTER, action="create", subject_type="case")
+    """Create a case waiting for a meeting; a repeated Idempotency-Key returns the first case.
+
+    One statement (with the caller's token, when given a Caller that names one): atomic without a
+    transaction around it."""
+    caller = user if isinstance(user, Caller) else Caller(user=user)
+    if caller.user is not None:
+        require_role(caller.user, Role.PRESENTER, action="create", subject_type="case")
     if data.discuss_by is not None and data.discuss_by < datetime.now(UTC).date():
+        await caller.check()  # a bad token is refused first
         raise InvalidInput("discuss_by", "must not be in the past")
     fingerprint = hashlib.sha256(body).digest()
     row = await queries.cases.insert_case_for_patient(
         conn,
         **{name: getattr(data.patient, name) for name in _PATIENT_FIELDS},
-        presenter_id=user.id,
+        **caller.parameters(),
         disease_site=data.disease_site,
         diagnosis=msgspec.to_builtins(data.diagnosis),
         histology=data.histology,
@@ -84,6 +95,9 @@ async def submit_case(
         **audit.context_columns(),
         request_id=current_request_id(),
     )
+    user = caller.confirm(row)
+    if caller.user is None:  # the token's user: the statement wrote nothing unless they present cases
+        require_role(user, Role.PRESENTER, action="create", subject_type="case")
     if row["id"] is None:  # this Idempotency-Key made a case already: a retry
         return await _replay(conn, user, idempotency_key, fingerprint)
     return _new_case(row, user.id, data)
@@ -140,17 +154,17 @@ async def load_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
     return case_from_row(row)
 
 
-async def get_case(conn: asyncpg.Connection, user: User, case_id: UUID, *, action: str = "read") -> Case:
-    """A case for a caller allowed to see it; the read is audited."""
+async def get_case(
+    conn: asyncpg.Connection, user: User | Caller, case_id: UUID, *, action: str = "read"
+) -> Case:
+    """A case for a caller allowed to see it; the read is audited (one statement, with the caller's
+    token when given a Caller that names one)."""
+    caller = user if isinstance(user, Caller) else Caller(user=user)
     row = await queries.cases.read_case_for_caller(
-        conn,
-        id=case_id,
-        user_id=user.id,
-        sees_all=user.has_role(Role.COORDINATOR),
-        action=action,
-        **audit.context_columns(),
+        conn, id=case_id, action=action, **caller.parameters(), **audit.context_columns()
     )
-    if row is None:
+    caller.confirm(row)
+    if row["id"] is None:
         raise NotFound("No such case")
     if not row["caller_may_view"]:
         raise AccessDenied(

@@ -5,9 +5,9 @@ VALUES (:token_hash, :user_id, :kind, :expires_at, :ends_at, :source_address, :u
 RETURNING id;
 
 -- name: resolve_token^
--- The active user behind an unexpired token, with the token's id and ends. A session given
--- :idle_expires_at slides its idle expiry there (never past its absolute end) in the same statement,
--- written only when that moves it by more than :slide_step seconds.
+-- The active user behind an unexpired token (live_credential), with the token's id and ends. A
+-- session given :idle_expires_at slides its idle expiry there (never past its absolute end) in the
+-- same statement, written only when that moves it by more than :slide_step seconds.
 WITH slid AS (
     UPDATE access_token
     SET expires_at = least(:idle_expires_at::timestamptz, ends_at)
@@ -16,13 +16,11 @@ WITH slid AS (
       AND least(:idle_expires_at::timestamptz, ends_at) > expires_at + make_interval(secs => :slide_step::int)
     RETURNING token_hash, expires_at
 )
-SELECT u.id, u.email, u.full_name, u.roles, u.discipline, u.created_at, u.is_active AS active,
-       u.password_change_required, t.kind, coalesce(s.expires_at, t.expires_at) AS expires_at, t.ends_at,
-       t.id AS token_id
-FROM access_token t
-JOIN app_user u ON u.id = t.user_id
-LEFT JOIN slid s ON s.token_hash = t.token_hash
-WHERE t.token_hash = :token_hash AND t.expires_at > now() AND u.is_active;
+SELECT c.user_id AS id, c.email, c.full_name, c.roles, c.discipline, c.created_at, c.active,
+       c.password_change_required, c.kind, coalesce(s.expires_at, c.expires_at) AS expires_at, c.ends_at,
+       c.token_id
+FROM live_credential(:token_hash) c
+LEFT JOIN slid s ON true;
 
 -- name: delete_token^
 -- Sign out: forget a token; its id and user, if it existed.

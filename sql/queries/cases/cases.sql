@@ -2,10 +2,17 @@
 -- Find or create the patient by MRN and add the case with its audit event and assignment job, unless
 -- the Idempotency-Key was used already (id is then NULL). A known MRN sent with other details makes
 -- a case all the same, on a patient row of the details sent that points at the recorded one.
--- One statement because submission is the hottest write: see docs/benchmarks.md.
-WITH recorded AS (
+-- One statement because submission is the hottest write (see docs/benchmarks.md): atomic without a
+-- transaction around it, and the caller is known or named by the request's bearer token, checked
+-- here (request_caller). Nothing is written unless the caller presents cases and may act; no row at
+-- all: the token is not live.
+WITH caller AS (
+    SELECT * FROM request_caller(:token_hash, :caller_id, :credential_id, :caller_roles)
+), presenter AS (
+    SELECT user_id, token_id FROM caller WHERE 'presenter' = ANY (roles) AND NOT password_change_required
+), recorded AS (
     INSERT INTO patient (mrn, given_name, family_name, birth_date, sex)
-    VALUES (:mrn, :given_name, :family_name, :birth_date, :sex)
+    SELECT :mrn, :given_name, :family_name, :birth_date, :sex FROM presenter
     ON CONFLICT (mrn) WHERE recorded_patient_id IS NULL DO UPDATE SET mrn = EXCLUDED.mrn
     RETURNING id, (given_name, family_name, birth_date, sex) = (:given_name, :family_name, :birth_date, :sex)
         AS same_patient
@@ -24,22 +31,28 @@ WITH recorded AS (
         patient_id, presenter_id, disease_site, diagnosis, histology, stage, ecog, biomarkers,
         summary, question, urgency, discuss_by, idempotency_key, request_fingerprint,
         prior_treatments, comorbidities, treatment_started, referrer)
-    SELECT id, :presenter_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
+    SELECT patient_row.id, presenter.user_id, :disease_site, :diagnosis, :histology, :stage, :ecog, :biomarkers,
            :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
            :prior_treatments, :comorbidities, :treatment_started, :referrer
-    FROM patient_row
+    FROM patient_row, presenter
     ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
     RETURNING id, created_at, updated_at
 ), audit_row AS (
     INSERT INTO audit_event (
         actor_id, action, subject_type, subject_id, outcome, source_address, user_agent, credential_id, format)
-    SELECT :presenter_id, 'create', 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
-    FROM new_case
+    SELECT presenter.user_id, 'create', 'case', new_case.id, 'allowed', :source_address, :user_agent,
+           presenter.token_id, :format
+    FROM new_case, presenter
 ), job_row AS (
     INSERT INTO outbox (job, subject_id, request_id) SELECT :job, id, :request_id FROM new_case
 )
-SELECT new_case.id, new_case.created_at, new_case.updated_at
-FROM patient_row
+SELECT new_case.id, new_case.created_at, new_case.updated_at,
+       caller.user_id AS caller_id, caller.token_id AS caller_token_id,
+       caller.roles AS caller_roles, caller.password_change_required AS caller_password_change_required,
+       caller.email AS caller_email, caller.full_name AS caller_full_name,
+       caller.discipline AS caller_discipline, caller.created_at AS caller_created_at,
+       caller.ends_at AS caller_ends_at
+FROM caller
 LEFT JOIN new_case ON true;
 
 -- name: get_case_by_idempotency_key^
@@ -64,9 +77,13 @@ JOIN patient p ON p.id = c.patient_id
 WHERE c.id = :id;
 
 -- name: read_case_for_caller^
--- One case with its patient and whether the caller may see it (case_visible_to); an allowed read
--- is audited in the same statement, since this is the hottest read (see docs/benchmarks.md).
-WITH found AS (
+-- One case with its patient and whether the caller may see it (case_visible_to; coordinators see
+-- every case); an allowed read is audited in the same statement. The caller is known, or named by
+-- the request's bearer token, checked here (request_caller): the hottest read is one round trip
+-- (see docs/benchmarks.md). No row: the token is not live; a row without a case id: no such case.
+WITH caller AS (
+    SELECT * FROM request_caller(:token_hash, :caller_id, :credential_id, :caller_roles)
+), found AS (
     SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
            c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
            c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
@@ -76,18 +93,28 @@ WITH found AS (
            (SELECT coalesce(array_agg(DISTINCT r.discipline), '{}') FROM recommendation r
             WHERE r.case_id = c.id) AS recommended_disciplines,
            p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
-           CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch,
-           case_visible_to(c.presenter_id, c.meeting_id, :user_id, :sees_all) AS caller_may_view
-    FROM patient_case c
+           CASE WHEN 'coordinator' = ANY (caller.roles) THEN p.recorded_patient_id IS NOT NULL END
+               AS patient_mismatch,
+           case_visible_to(c.presenter_id, c.meeting_id, caller.user_id, 'coordinator' = ANY (caller.roles))
+               AS caller_may_view
+    FROM caller
+    JOIN patient_case c ON c.id = :id
     JOIN patient p ON p.id = c.patient_id
-    WHERE c.id = :id
 ), audit_row AS (
     INSERT INTO audit_event (
         actor_id, action, subject_type, subject_id, outcome, source_address, user_agent, credential_id, format)
-    SELECT :user_id, :action, 'case', id, 'allowed', :source_address, :user_agent, :credential_id, :format
-    FROM found WHERE caller_may_view
+    SELECT caller.user_id, :action, 'case', found.id, 'allowed', :source_address, :user_agent, caller.token_id,
+           :format
+    FROM found, caller
+    WHERE found.caller_may_view AND NOT caller.password_change_required
 )
-SELECT * FROM found;
+SELECT found.*, caller.user_id AS caller_id, caller.token_id AS caller_token_id,
+       caller.roles AS caller_roles, caller.password_change_required AS caller_password_change_required,
+       caller.email AS caller_email, caller.full_name AS caller_full_name,
+       caller.discipline AS caller_discipline, caller.created_at AS caller_created_at,
+       caller.ends_at AS caller_ends_at
+FROM caller
+LEFT JOIN found ON true;
 
 -- name: lock_case^
 -- Lock a case before changing its state (cases before meetings, always).
@@ -103,7 +130,9 @@ FOR UPDATE;
 -- meetings that they did not present). Planned for each call's values (plan_case_list), the paths
 -- and filters that do not apply fold away, so a page costs what it shows, not what the table holds.
 -- (The viewer is a plain equality, and the path a separate condition, so that the planner can merge
--- the paths in order; see docs/benchmarks.md.)
+-- the paths in order; see docs/benchmarks.md.) A search is matched on each path's own rows: the
+-- words of the case in the first two, so that a presenter's search combines their cases and the
+-- word index before reading a row, and the cases matching the words on the participant path.
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
@@ -111,12 +140,12 @@ SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.diseas
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
        CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
 FROM (
-    SELECT 'everyone', :user_id::uuid, id, created_at FROM patient_case
+    SELECT 'everyone', :user_id::uuid, id, created_at, search_vector FROM patient_case
     UNION ALL
-    SELECT 'presenter', presenter_id, id, created_at FROM patient_case
+    SELECT 'presenter', presenter_id, id, created_at, search_vector FROM patient_case
     UNION ALL
-    SELECT 'participant', user_id, case_id, case_created_at FROM case_participant
-) AS visible (path, viewer_id, id, created_at)
+    SELECT 'participant', user_id, case_id, case_created_at, NULL FROM case_participant
+) AS visible (path, viewer_id, id, created_at, search_vector)
 JOIN patient_case c ON c.id = visible.id
 JOIN patient p ON p.id = c.patient_id
 WHERE CASE visible.path
@@ -131,7 +160,12 @@ WHERE CASE visible.path
   AND (:board_id::uuid IS NULL OR c.meeting_id IN (SELECT id FROM meeting WHERE board_id = :board_id))
   AND (:submitted_from::timestamptz IS NULL OR c.created_at >= :submitted_from)
   AND (:submitted_before::timestamptz IS NULL OR c.created_at < :submitted_before)
-  AND (:words::text IS NULL OR c.search_vector @@ case_search_query(:words))
+  AND (:words::text IS NULL
+       OR CASE visible.path
+              WHEN 'participant'
+                  THEN visible.id IN (SELECT id FROM patient_case WHERE search_vector @@ case_search_query(:words))
+              ELSE visible.search_vector @@ case_search_query(:words)
+          END)
   AND (:before_created_at::timestamptz IS NULL
        OR (visible.created_at, visible.id) < (:before_created_at, :before_id::uuid))
 ORDER BY visible.created_at DESC, visible.id DESC

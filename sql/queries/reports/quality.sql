@@ -15,12 +15,14 @@ WITH period AS (
     FROM board b
     WHERE b.id = :board_id
 ), presented AS (
-    -- The bounds as scalar subqueries, known when the scan starts: the period's decisions are
-    -- picked while each of the board's meetings is read (board_decision_meeting_idx).
-    SELECT opening.case_id, opening.meeting_id, opening.decided_at
-    FROM meeting m
-    JOIN board_decision opening ON opening.meeting_id = m.id AND opening.revision = 1
-    WHERE m.board_id = :board_id
+    -- The bounds as scalar subqueries, known when the scan starts: the board's first decisions of
+    -- the period come from one range of board_decision_board_opening_idx, whatever the board's
+    -- history before or after it.
+    SELECT opening.id, opening.case_id, opening.meeting_id, opening.decided_at, opening.outcome,
+           opening.stage_discussed, opening.guideline, opening.trial_status
+    FROM board_decision opening
+    WHERE opening.board_id = :board_id
+      AND opening.revision = 1
       AND opening.decided_at >= (SELECT starts_at FROM period)
       AND opening.decided_at < (SELECT ends_at FROM period)
 )
@@ -39,17 +41,28 @@ FROM presented pr
 CROSS JOIN period
 JOIN patient_case c ON c.id = pr.case_id
 CROSS JOIN LATERAL (
+    -- The first decision, or its latest correction at the same meeting: corrections are few, and
+    -- board_decision_correction_idx holds only them, so a decision never corrected costs no read.
     SELECT d.outcome, d.stage_discussed, d.guideline, d.trial_status
-    FROM board_decision d
-    WHERE d.case_id = pr.case_id AND d.meeting_id = pr.meeting_id
+    FROM (SELECT 1, pr.outcome, pr.stage_discussed, pr.guideline, pr.trial_status
+          UNION ALL
+          SELECT d.revision, d.outcome, d.stage_discussed, d.guideline, d.trial_status
+          FROM board_decision d
+          WHERE d.case_id = pr.case_id AND d.meeting_id = pr.meeting_id AND d.revision > 1
+         ) AS d (revision, outcome, stage_discussed, guideline, trial_status)
     ORDER BY d.revision DESC
     LIMIT 1
 ) latest
 CROSS JOIN LATERAL (
+    -- Built from the first decision or one of its corrections at this meeting.
     SELECT min(cp.signed_at) AS signed_at
     FROM care_plan cp
-    JOIN board_decision basis ON basis.id = cp.decision_id
-    WHERE cp.case_id = pr.case_id AND cp.status = 'final' AND basis.meeting_id = pr.meeting_id
+    WHERE cp.case_id = pr.case_id
+      AND cp.status = 'final'
+      AND (cp.decision_id = pr.id
+           OR cp.decision_id IN (SELECT d.id FROM board_decision d
+                                 WHERE d.case_id = pr.case_id AND d.meeting_id = pr.meeting_id
+                                   AND d.revision > 1))
 ) signature
 LEFT JOIN LATERAL (
     SELECT f.implementation, f.reason
