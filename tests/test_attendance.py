@@ -35,7 +35,7 @@ async def test_quorum_counts_participants_before_and_attendance_during_the_meeti
         [],
     )
     early = await record(api, team.chair, meeting["id"], [(team.chair, "present")])
-    assert early.status_code == 409 and "once it has started" in early.json()["detail"]
+    assert early.status_code == 409 and "while the meeting is in progress" in early.json()["detail"]
 
     started = await api.ok(
         api.client.post(f"/meetings/{meeting['id']}/start", headers=team.chair.headers), 200
@@ -79,6 +79,9 @@ async def test_quorum_counts_participants_before_and_attendance_during_the_meeti
         str(team.radiation.id): ("excused", False),
     }
     assert closed["quorum"]["covered"] == ["medical_oncology"]
+    # Once closed, its attendance is the record.
+    late = await record(api, team.chair, meeting["id"], [(team.surgeon, "present")])
+    assert late.status_code == 409 and "closed" in late.json()["detail"]
 
 
 async def test_attendance_rules(api: Factory) -> None:

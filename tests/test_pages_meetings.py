@@ -76,7 +76,7 @@ async def test_the_coordinator_chooses_the_chair_and_reviewers(
     async with page_client(server, team.coordinator) as browser:
         form = await browser.get(path)
         assert form.status_code == 200
-        assert team.surgeon.full_name in form.text and team.presenter.full_name in form.text
+        assert team.surgeon.full_name in form.text and team.chair.full_name in form.text
 
         not_a_reviewer = await browser.post(
             path, [("chair", str(team.chair.id)), ("reviewers", str(team.presenter.id))]

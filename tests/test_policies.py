@@ -201,7 +201,7 @@ def test_can_start(who: User, role: str | None, status: M, starts_in: timedelta,
     [
         (M.SCHEDULED, "conflict", "conflict"),
         (M.IN_PROGRESS, "allowed", "allowed"),
-        (M.CLOSED, "conflict", "allowed"),  # attendance may be completed after the meeting
+        (M.CLOSED, "conflict", "conflict"),  # once closed, its attendance is the record
         (M.CANCELLED, "conflict", "conflict"),
     ],
 )

@@ -121,13 +121,18 @@ def create_app(settings: Settings) -> Litestar:
             "user": Provide(provide_user),
         },
         middleware=[audit_context_middleware],
-        exception_handlers={
-            **dict.fromkeys(DATABASE_DOWN, database_down_handler),
-            DomainError: domain_error_handler,
-            ValidationException: validation_error_handler,
-            HTTPException: http_error_handler,
-            Exception: internal_error_handler,
-        },
+        # JSON for API clients, the pages' error pages for browsers (tumorboard.pages.errors).
+        exception_handlers=pages.negotiated(
+            {
+                **dict.fromkeys(DATABASE_DOWN, database_down_handler),
+                DomainError: domain_error_handler,
+                ValidationException: validation_error_handler,
+                HTTPException: http_error_handler,
+                Exception: internal_error_handler,
+            },
+            pages.EXCEPTION_HANDLERS,
+        ),
+        after_exception=[pages.note_viewer],
         before_send=[add_security_headers],
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,

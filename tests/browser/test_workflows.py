@@ -76,7 +76,11 @@ async def test_the_chair_amends_a_signed_plan_and_the_presenter_reads_what_chang
     plan = {"modalities": ["surgery", "radiation"], "summary": "Surgery first, then adjuvant radiotherapy."}
     await revise(api, team.chair, recommendations[0]["id"], 1, **plan)
     await api.ok(api.decide(team.chair, case["id"], **plan), 200)
-    assert await consolidate(pool, case["id"]) == 2
+    # The suite's worker may have built a version from the revision alone before the decision changed
+    # (then the decision makes a third); once this consolidation returns, the latest holds both.
+    await consolidate(pool, case["id"])
+    latest = await pool.fetchval("SELECT max(version) FROM care_plan WHERE case_id = $1", case["id"])
+    assert latest in (2, 3)
 
     tab = await sign_in(team.presenter, "presenter")
     page = tab.page
@@ -84,7 +88,7 @@ async def test_the_chair_amends_a_signed_plan_and_the_presenter_reads_what_chang
     await expect(page.get_by_test_id("amendment")).to_contain_text("Pathology review: surgery first.")
     await page.get_by_role("link", name="What changed since version 1").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(
-        "What changed from version 1 to version 2"
+        f"What changed from version 1 to version {latest}"
     )
     diff = page.get_by_test_id("diff")
     modalities = diff.locator("tr", has=page.get_by_role("rowheader", name="Modalities", exact=True))
@@ -102,6 +106,6 @@ async def test_the_chair_amends_a_signed_plan_and_the_presenter_reads_what_chang
         page.get_by_text("Nothing in the plan differs between version 2 and version 2.")
     ).to_be_visible()
     await page.get_by_role("link", name="Versions").click()
-    await expect(page.get_by_test_id("versions").locator("tbody tr")).to_have_count(2)
+    await expect(page.get_by_test_id("versions").locator("tbody tr")).to_have_count(latest)
     await _fits_a_phone(page, "test-artifacts/presenter-care-plan-versions-390.png")
     assert tab.problems == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,7 +10,6 @@ from uuid import UUID
 
 from tumorboard.auth.schemas import User
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
-from tumorboard.meetings.quorum import TAKING_ATTENDANCE
 from tumorboard.policy import ALLOWED, Verdict, conflict, forbidden
 
 # A meeting may be opened this long before its start time (people gather early).
@@ -29,6 +29,25 @@ class MeetingFacts:
         """The facts of a meeting struct or row (anything with id, status and starts_at)."""
         get = meeting.__getitem__ if hasattr(meeting, "keys") else meeting.__getattribute__
         return cls(id=get("id"), status=MeetingStatus(get("status")), starts_at=get("starts_at"))
+
+
+def can_chair(roles: Collection[str], discipline: str | None) -> Verdict:
+    """Chair a meeting: a reviewer or a coordinator with a discipline, which counts toward quorum.
+    A presenter (who brings cases to the board) or an admin does not chair. Only active users are
+    ever offered or accepted."""
+    if discipline is None:
+        return conflict("a chair needs a discipline, which counts toward quorum")
+    if Role.REVIEWER not in roles and Role.COORDINATOR not in roles:
+        return conflict("a chair holds the reviewer or coordinator role")
+    return ALLOWED
+
+
+def can_review(roles: Collection[str]) -> Verdict:
+    """Sit on a meeting as a reviewer: the reviewer role (which always comes with a discipline, a
+    CHECK of app_user). Only active users are ever offered or accepted."""
+    if Role.REVIEWER not in roles:
+        return conflict("this user does not hold the reviewer role")
+    return ALLOWED
 
 
 def runs_meetings(user: User, role: str | None) -> bool:
@@ -70,11 +89,14 @@ def can_close(user: User, meeting: MeetingFacts, role: str | None) -> Verdict:
 
 
 def can_record_attendance(user: User, meeting: MeetingFacts, role: str | None) -> Verdict:
-    """Record who attended: its chair or a coordinator, once the meeting has started."""
+    """Record who attended: its chair or a coordinator, while the meeting is in progress. Once it is
+    closed its attendance is the record (quorum, flags, the care plans and reports cite it)."""
     if not (verdict := _running(user, role)):
         return verdict
-    if meeting.status not in TAKING_ATTENDANCE:
-        return conflict(f"The meeting is {meeting.status}; attendance is recorded once it has started")
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        return conflict(
+            f"The meeting is {meeting.status}; attendance is recorded while the meeting is in progress"
+        )
     return ALLOWED
 
 

@@ -41,6 +41,11 @@ def local_day(moment: datetime, time_zone: str) -> date:
     return moment.astimezone(ZoneInfo(time_zone)).date()
 
 
+def deadline_passed(deadline: datetime, now: datetime) -> bool:
+    """Whether a meeting's submission deadline has passed: from then on only urgent cases may join it."""
+    return deadline <= now
+
+
 @dataclass(slots=True)
 class Slot:
     """A meeting as the assignment rule sees it; `take` books one case on it."""
@@ -79,7 +84,9 @@ class Slot:
 
     def open_to(self, urgency: str, now: datetime) -> bool:
         """Rule 5: routine cases only before the submission deadline and the agenda lock."""
-        return urgency == Urgency.URGENT or (self.deadline > now and not self.agenda_locked)
+        return urgency == Urgency.URGENT or (
+            not deadline_passed(self.deadline, now) and not self.agenda_locked
+        )
 
     def in_time(self, discuss_by: date | None) -> bool:
         """Rule 3: on or before the discuss-by date, in the board's time zone."""
@@ -148,7 +155,7 @@ def refusals(case: WaitingCase, meeting: Mapping[str, Any], now: datetime) -> tu
             f"{meeting['duration_minutes']} minutes booked)"
         )
     if case.urgency != Urgency.URGENT:
-        if slot.deadline <= now:
+        if deadline_passed(slot.deadline, now):
             hard.append("the submission deadline has passed (only urgent cases may still join)")
         elif slot.agenda_locked:
             hard.append("the agenda is locked (only urgent cases may still join)")

@@ -15,7 +15,7 @@ from tumorboard.cases.lifecycle import CaseEvent, statement
 from tumorboard.db import Record, fetch_all, queries
 from tumorboard.enums import MeetingStatus, ParticipantRole, Role
 from tumorboard.errors import Conflict, InvalidInput, NotFound
-from tumorboard.meetings.policy import can_read
+from tumorboard.meetings.policy import can_chair, can_read, can_review
 from tumorboard.meetings.quorum import attendance_view, meeting_quorum, quorum
 from tumorboard.meetings.readiness import load_agenda_cases
 from tumorboard.meetings.rules import discipline_names, local_day
@@ -62,7 +62,8 @@ async def create_meeting(conn: asyncpg.Connection, user: User, data: MeetingCrea
 
 
 async def check_participants(conn: asyncpg.Connection, participants: list[ParticipantIn]) -> None:
-    """Refuse a participant list with a user twice, two chairs, unknown users or non-reviewers."""
+    """Refuse a participant list with a user twice, two chairs, unknown or inactive users, or anyone
+    who may not take their part (`policy.can_chair`, `policy.can_review`)."""
     user_ids = [p.user_id for p in participants]
     if len(set(user_ids)) != len(user_ids):
         raise InvalidInput("participants", "a user appears more than once")
@@ -73,8 +74,12 @@ async def check_participants(conn: asyncpg.Connection, participants: list[Partic
         found = users.get(participant.user_id)
         if found is None:
             raise InvalidInput(f"participants.{index}.user_id", "no such active user")
-        if participant.role == ParticipantRole.REVIEWER and Role.REVIEWER not in found["roles"]:
-            raise InvalidInput(f"participants.{index}.role", "this user does not hold the reviewer role")
+        if participant.role == ParticipantRole.CHAIR:
+            verdict = can_chair(found["roles"], found["discipline"])
+        else:
+            verdict = can_review(found["roles"])
+        if not verdict:
+            raise InvalidInput(f"participants.{index}.role", verdict.reason)
 
 
 async def set_participants(

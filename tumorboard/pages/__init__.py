@@ -24,6 +24,7 @@ from tumorboard.pages.case_form import CaseFormPages
 from tumorboard.pages.cases import CasePages
 from tumorboard.pages.common import EXCEPTION_HANDLERS
 from tumorboard.pages.decisions import DecisionPages
+from tumorboard.pages.errors import negotiated, note_viewer
 from tumorboard.pages.filters import register_page_filters
 from tumorboard.pages.follow_up import FollowUpPages
 from tumorboard.pages.home import HomePage
@@ -98,4 +99,11 @@ static = create_static_files_router(
 
 ROUTES: list[ControllerRouterHandler] = [pages, static, favicon]
 
-__all__ = ["ROUTES", "csrf_config", "register_page_filters"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "ROUTES",
+    "csrf_config",
+    "negotiated",
+    "note_viewer",
+    "register_page_filters",
+]

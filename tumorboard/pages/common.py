@@ -31,7 +31,9 @@ from tumorboard.errors import (
     NotReady,
     PasswordChangeRequired,
     ServiceUnavailable,
+    TooSlow,
 )
+from tumorboard.pages.errors import viewer
 from tumorboard.pages.flash import FLASH_COOKIE, Kind, clear_flash_cookie, flash_cookie, read_flash
 from tumorboard.validation import InvalidBody
 from tumorboard.web import AUDITED_STATUSES, DATABASE_DOWN, request_context
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ERROR_TEMPLATE = "pages/error.html"
+PREPARING_TEMPLATE = "pages/preparing.html"
 # Refusals a form shows next to what was typed. Denials (403) and unknown records (404) are not
 # caught: they reach the request's transaction, which rolls back and audits them, then an error page.
 FORM_REFUSALS = (InvalidBody, InvalidInput, Conflict, NotReady)
@@ -156,13 +159,33 @@ def _error_page(
     title: str,
     message: str,
     background: BackgroundTask | None = None,
+    template: str = ERROR_TEMPLATE,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    """The error page, with the header and navigation of whoever is signed in."""
+    context = {"title": title, "message": message, "status_code": status_code, "flash": None}
+    if headers and "Retry-After" in headers:
+        context["retry_after"] = headers["Retry-After"]
     return Template(
-        ERROR_TEMPLATE,
-        context={"title": title, "message": message, "status_code": status_code, "flash": None},
+        template,
+        context={**context, "user": viewer(request)},
         status_code=status_code,
-        headers=NO_STORE,
+        headers={**NO_STORE, **(headers or {})},
         background=background,
+    )
+
+
+def being_prepared_page(request: Request[Any, Any, Any], exc: NotReady) -> Response[Any]:
+    """A document a worker is still rendering (a care plan, an agenda): a page that says so and
+    reloads itself when it may be ready, instead of the API's JSON 503."""
+    retry_after = str(exc.retry_after or NotReady.retry_after)
+    return _error_page(
+        request,
+        503,
+        "Being prepared",
+        exc.detail.split(";")[0] + ".",
+        template=PREPARING_TEMPLATE,
+        headers={"Retry-After": retry_after},
     )
 
 
@@ -190,6 +213,8 @@ def domain_error_page(request: Request[Any, Any, Any], exc: DomainError) -> Resp
         return sign_in_redirect(request, exc)
     if isinstance(exc, ServiceUnavailable):
         return unavailable_page(request, exc)
+    if isinstance(exc, NotReady) and not isinstance(exc, TooSlow):
+        return being_prepared_page(request, exc)
     titles = {403: "Not allowed", 404: "Not found", 409: "Not possible right now"}
     return _error_page(request, exc.status_code, titles.get(exc.status_code, "Not possible"), exc.detail)
 

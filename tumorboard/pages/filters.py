@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from tumorboard.cases.schemas import Laterality
+from tumorboard.cases.schemas import Laterality, age_on
 from tumorboard.documents.text import register_filters
 from tumorboard.enums import Discipline, DiseaseSite, Intent, Modality, ParticipantRole, Role, Urgency
 from tumorboard.labels import label
@@ -70,6 +70,11 @@ def day(value: date | datetime | None, zone: ZoneInfo) -> str:
     return value.strftime("%d %b %Y")
 
 
+def age_today(birth_date: date, zone: ZoneInfo) -> int | None:
+    """Completed years of age today in the service's time zone (shown beside a date of birth)."""
+    return age_on(birth_date, datetime.now(zone).date())
+
+
 def input_datetime(value: Any, zone: ZoneInfo) -> str:
     """A value for a datetime-local input: a moment in the service's zone, or the text as typed."""
     if isinstance(value, datetime):
@@ -98,13 +103,14 @@ def field_label(key: str) -> str:
 
 
 def register_page_filters(env: jinja2.Environment, settings: Settings) -> None:
-    """Register the document filters and the page ones (``when``, ``day``, ``clock``, ``input_datetime``,
-    ``field_label``) and globals on an environment."""
+    """Register the document filters and the page ones (``when``, ``day``, ``clock``, ``age``,
+    ``input_datetime``, ``field_label``) and globals on an environment."""
     register_filters(env)
     zone = zone_of(settings.time_zone)
     env.filters["when"] = lambda value: when(value, zone)
     env.filters["day"] = lambda value: day(value, zone)
     env.filters["clock"] = lambda value: clock(value, zone)
+    env.filters["age"] = lambda value: age_today(value, zone)
     env.filters["input_datetime"] = lambda value: input_datetime(value, zone)
     env.filters["field_label"] = field_label
     env.globals["time_zone"] = settings.time_zone

@@ -22,18 +22,21 @@ from tumorboard.labels import label
 from tumorboard.meetings import service
 from tumorboard.meetings.policy import (
     MeetingFacts,
+    can_chair,
     can_change_schedule,
     can_close,
     can_read,
     can_record_attendance,
+    can_review,
     can_start,
     runs_meetings,
 )
+from tumorboard.meetings.rules import deadline_passed
 from tumorboard.meetings.schemas import Meeting, MeetingCreate, ParticipantsPut
 from tumorboard.meetings.slots import agenda_slots
 from tumorboard.pages import work
 from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, form_error, page
-from tumorboard.pages.filters import input_datetime, zone_of
+from tumorboard.pages.filters import input_datetime, when, zone_of
 from tumorboard.pages.forms import (
     compact,
     decode,
@@ -92,6 +95,16 @@ async def all_users(conn: asyncpg.Connection) -> list[User]:
     return users
 
 
+async def eligible_participants(conn: asyncpg.Connection) -> dict[str, list[User]]:
+    """Whom a participants form offers (a meeting's or a series'): as chair, the active users
+    `can_chair` accepts; as reviewers, the active users `can_review` accepts."""
+    active = [u for u in await all_users(conn) if u.active]
+    return {
+        "chairs": [u for u in active if can_chair(u.roles, u.discipline)],
+        "people": [u for u in active if can_review(u.roles)],
+    }
+
+
 async def agenda_context(conn: asyncpg.Connection, user: User, meeting: Meeting) -> dict[str, Any]:
     """What the meeting page and its live agenda show: cases, progress per discipline, and what the
     viewer may do (the policies' answers)."""
@@ -119,6 +132,7 @@ async def agenda_context(conn: asyncpg.Connection, user: User, meeting: Meeting)
         "may_close": bool(can_close(user, facts, role)),
         "may_change": bool(can_change_schedule(user, facts)),
         "runs_meeting": runs_meetings(user, role),
+        "deadline_passed": deadline_passed(meeting.submission_deadline, datetime.now(UTC)),
     }
 
 
@@ -161,9 +175,14 @@ class MeetingPages(Controller):
                 values[name] = input_datetime(values.get(name), zone)  # as the input shows it
             context = await _form_context(conn, user, values, result)
             return page(request, "pages/meeting_form.html", status_code=result.status_code, **context)
-        return done(
-            request, f"/meetings/{result.id}/participants", "Meeting scheduled. Now choose who takes part."
-        )
+        message = "Meeting scheduled. Now choose who takes part."
+        if deadline_passed(result.submission_deadline, datetime.now(UTC)):
+            deadline = when(result.submission_deadline, zone_of(state.settings.time_zone))
+            message = (
+                f"Meeting scheduled. Its submission deadline ({deadline}) has already passed: only urgent "
+                "cases can join it. Now choose who takes part."
+            )
+        return done(request, f"/meetings/{result.id}/participants", message)
 
     @get("/meetings/{meeting_id:uuid}")
     async def show(
@@ -258,12 +277,10 @@ async def _participants_context(
     refused: DomainError | None = None,
 ) -> dict[str, Any]:
     require_role(user, Role.COORDINATOR, action="update", subject_type="meeting", subject_id=meeting.id)
-    users = await all_users(conn)
     return {
         "user": user,
         "meeting": meeting,
-        "people": users,
-        "reviewer_people": [u for u in users if Role.REVIEWER in u.roles],
+        **await eligible_participants(conn),
         "chair": chair,
         "reviewers": reviewers,
         "error": refused.detail if refused else None,

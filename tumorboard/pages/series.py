@@ -19,7 +19,7 @@ from tumorboard.meetings import series as service
 from tumorboard.meetings.schemas import ParticipantsPut, Series
 from tumorboard.pages.common import attempt, done, done_or_refused, field_errors, page
 from tumorboard.pages.forms import decode, text, texts
-from tumorboard.pages.meetings import all_users, participants_body
+from tumorboard.pages.meetings import eligible_participants, participants_body
 
 
 async def _participants_page(
@@ -32,7 +32,6 @@ async def _participants_page(
     refused: DomainError | None = None,
 ) -> Template:
     require_role(user, Role.COORDINATOR, action="update_participants", subject_type="meeting_series")
-    users = await all_users(conn)
     return page(
         request,
         "pages/series_participants.html",
@@ -40,8 +39,7 @@ async def _participants_page(
         user=user,
         series=found,
         board=await get_board(conn, found.board_id),
-        people=users,
-        reviewer_people=[u for u in users if Role.REVIEWER in u.roles],
+        **await eligible_participants(conn),
         chair=chair,
         reviewers=reviewers,
         error=refused.detail if refused else None,
