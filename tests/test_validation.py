@@ -83,6 +83,14 @@ async def test_malformed_json_is_400(api: Factory) -> None:
     assert "JSON" in messages(body)["body"]
 
 
+@pytest.mark.parametrize("raw", [b"\t[\xff@\x15", b'["Zyxwvut", ', b'{"patient": [1, {'])
+async def test_malformed_json_after_a_wrong_type_is_400_not_500(api: Factory, raw: bytes) -> None:
+    # A typed decode stops at the first wrong type, before the malformed bytes (found by Schemathesis).
+    presenter = await api.user("presenter")
+    body = assert_error(await post_raw(api, "/cases", presenter, raw, "application/json"), 400, "body")
+    assert messages(body)["body"] == "is not valid JSON"
+
+
 async def test_empty_body_is_400(api: Factory) -> None:
     presenter = await api.user("presenter")
     assert_error(await post_raw(api, "/cases", presenter, b"", "application/json"), 400, "body")

@@ -39,8 +39,10 @@ from tumorboard.meetings.controllers import (
 )
 from tumorboard.notifications.controllers import NotificationController
 from tumorboard.openapi_docs import RedocPage, SwaggerPage
+from tumorboard.openapi_schema import TimeOfDaySchema
 from tumorboard.recommendations.controllers import RecommendationController
 from tumorboard.reports.controllers import QualityReportController
+from tumorboard.request_body import StrictJSON
 from tumorboard.settings import TEMPLATES_DIR, Settings, current_settings
 from tumorboard.web import (
     DATABASE_DOWN,
@@ -82,6 +84,8 @@ def create_app(settings: Settings) -> Litestar:
 
     api = Router(
         path="/api/v1",
+        dto=StrictJSON,  # every declared body decoded strictly (request_body)
+        return_dto=None,
         route_handlers=[
             AuthController,
             OidcTokenController,
@@ -141,6 +145,7 @@ def create_app(settings: Settings) -> Litestar:
             path="/api/v1/schema",
             render_plugins=[SwaggerPage(), RedocPage()],
         ),
+        plugins=[TimeOfDaySchema()],
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=pages.csrf_config(settings),
         debug=False,

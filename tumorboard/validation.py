@@ -23,6 +23,7 @@ Password = Annotated[str, msgspec.Meta(min_length=12, max_length=128, pattern=_N
 
 JSON_MEDIA_TYPE = "application/json"
 NUL_MESSAGE = "must not contain NUL characters"
+NOT_JSON = "is not valid JSON"
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -78,14 +79,17 @@ def decode_json(body: bytes, content_type: str | None, into: type[T]) -> T:
     except msgspec.ValidationError:
         pass
     except msgspec.DecodeError:
-        raise InvalidBody([FieldError("body", "is not valid JSON")]) from None
+        raise InvalidBody([FieldError("body", NOT_JSON)]) from None
     else:
         # JSON can only carry NUL as the escape \u0000; PostgreSQL refuses it in any string,
         # including fields without a NUL-free pattern, so check every string when it may be there.
         if b"\\u0000" in body and (errors := nul_errors(msgspec.json.decode(body), "")):
             raise InvalidBody(errors)
         return value
-    raw = msgspec.json.decode(body)
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError:  # the typed decode stopped at a wrong type before the malformed part
+        raise InvalidBody([FieldError("body", NOT_JSON)]) from None
     raise InvalidBody(collect_errors(raw, into))
 
 

@@ -8,7 +8,7 @@ import logging
 import traceback
 from collections.abc import AsyncGenerator
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -29,11 +29,11 @@ from tumorboard.errors import (
     PasswordChangeRequired,
     ServiceUnavailable,
 )
+from tumorboard.request_body import refused_body
 from tumorboard.settings import Settings
-from tumorboard.validation import InvalidBody, decode_json
+from tumorboard.validation import InvalidBody
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SESSION_COOKIE = "tumorboard_session"
 # Over HTTPS the cookie takes the __Host- prefix: browsers then accept it only Secure, for Path=/
@@ -257,11 +257,6 @@ async def provide_user(credential: Credential) -> User:
     return credential.user
 
 
-async def read_json(request: Request[Any, Any, Any], into: type[T]) -> T:
-    """The request body decoded strictly into a struct (415 unless JSON, 400 naming bad fields)."""
-    return decode_json(await request.body(), request.headers.get("content-type"), into)
-
-
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A domain refusal as Litestar's error shape, with each bad field under `extra`."""
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
@@ -284,9 +279,14 @@ def database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Re
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    """Litestar's own parameter errors, without the URL or values they would echo."""
+    """Litestar's own parameter errors, without the URL or values they would echo; a declared body
+    found missing answers why its decoding refused it (see request_body)."""
+    items = exc.extra if isinstance(exc.extra, list) else []
+    data_missing = any(isinstance(item, dict) and item.get("key") == "data" for item in items)
+    if data_missing and (refused := refused_body(request)) is not None:
+        return domain_error_handler(request, refused)
     extra = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
+    for item in items:
         if isinstance(item, dict) and item.get("key"):
             extra.append({"key": item["key"], "message": "is invalid", "source": item.get("source", "query")})
     return Response(

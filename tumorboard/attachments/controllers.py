@@ -74,7 +74,7 @@ class AttachmentController(Controller):
     tags = ["attachments"]
     cache_control = NO_STORE
 
-    @get("/{attachment_id:uuid}", operation_id="DownloadAttachment")
+    @get("/{attachment_id:uuid}", operation_id="DownloadAttachment", media_type="application/octet-stream")
     async def download(self, conn: asyncpg.Connection, user: User, attachment_id: UUID) -> Response[bytes]:
         """The document, always as a download; the read is audited."""
         attachment, content = await service.read_attachment(conn, user, attachment_id)

@@ -27,7 +27,7 @@ from tumorboard.enums import Role
 from tumorboard.errors import NotAuthenticated, TooManyAttempts
 from tumorboard.pagination import DEFAULT_LIMIT
 from tumorboard.settings import Settings
-from tumorboard.web import domain_error_handler, presented_token, read_json
+from tumorboard.web import domain_error_handler, presented_token
 
 
 class AuthController(Controller):
@@ -37,11 +37,10 @@ class AuthController(Controller):
 
     @post("/auth/token", operation_id="CreateToken", status_code=200)
     async def create_token(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State, data: TokenRequest
     ) -> Response[Any]:
         """Exchange email and password for a bearer token (429 with Retry-After while locked)."""
         settings: Settings = state.settings
-        data = await read_json(request, TokenRequest)
         ttl = timedelta(hours=settings.token_ttl_hours)
         try:
             token = await service.sign_in(conn, data.email, data.password, service.API, ttl, ttl)
@@ -66,10 +65,10 @@ class AuthController(Controller):
 
     @post("/me/password", operation_id="ChangePassword", status_code=204)
     async def change_password(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, credential: Credential
+        self, conn: asyncpg.Connection, credential: Credential, data: PasswordChange
     ) -> None:
         """Change one's own password; every other token and session of the caller ends."""
-        await service.change_password(conn, credential, await read_json(request, PasswordChange))
+        await service.change_password(conn, credential, data)
 
 
 class UserController(Controller):
@@ -79,12 +78,9 @@ class UserController(Controller):
     tags = ["users"]
 
     @post(operation_id="CreateUser")
-    async def create_user(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> User:
+    async def create_user(self, conn: asyncpg.Connection, user: User, data: UserCreate) -> User:
         """Create a user (admins)."""
         require_role(user, Role.ADMIN, action="create", subject_type="user")
-        data = await read_json(request, UserCreate)
         return await service.create_user(conn, user.id, data)
 
     @get(operation_id="ListUsers")
@@ -101,16 +97,16 @@ class UserController(Controller):
 
     @patch("/{user_id:uuid}", operation_id="UpdateUser")
     async def update_user(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, user_id: UUID
+        self, conn: asyncpg.Connection, user: User, user_id: UUID, data: UserUpdate
     ) -> User:
         """Change a user's name, roles, discipline or active flag (admins)."""
         require_role(user, Role.ADMIN, action="update", subject_type="user", subject_id=user_id)
-        return await service.update_user(conn, user, user_id, await read_json(request, UserUpdate))
+        return await service.update_user(conn, user, user_id, data)
 
     @post("/{user_id:uuid}/password-reset", operation_id="ResetPassword", status_code=204)
     async def reset_password(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, user_id: UUID
+        self, conn: asyncpg.Connection, user: User, user_id: UUID, data: PasswordReset
     ) -> None:
         """Set a temporary password the user must change at next sign-in (admins)."""
         require_role(user, Role.ADMIN, action="reset_password", subject_type="user", subject_id=user_id)
-        await service.reset_password(conn, user, user_id, await read_json(request, PasswordReset))
+        await service.reset_password(conn, user, user_id, data)

@@ -4,11 +4,11 @@ ID token, or the authorization code with its PKCE verifier, for a Tumorboard bea
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.datastructures import State
 
 from tumorboard.auth import service
@@ -17,7 +17,6 @@ from tumorboard.auth.schemas import Token
 from tumorboard.auth.sso import sign_in_with_provider
 from tumorboard.errors import AuditNote, NotAuthenticated, NotFound, NotReady
 from tumorboard.validation import safe_message
-from tumorboard.web import read_json
 
 _ONE_OF = safe_message("send either id_token, or code with code_verifier and redirect_uri")
 _Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"^[\x21-\x7e]+$")]
@@ -48,15 +47,12 @@ class OidcTokenController(Controller):
     tags = ["auth"]
 
     @post("/auth/oidc/token", operation_id="CreateTokenFromIdentityProvider", status_code=200)
-    async def create_token(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
-    ) -> Token:
+    async def create_token(self, conn: asyncpg.Connection, state: State, data: OidcTokenRequest) -> Token:
         """Exchange an ID token issued to this service, or an authorization code and its PKCE verifier,
         for a bearer token (the same answer as POST /auth/token)."""
         provider: Provider | None = state.oidc
         if provider is None:
             raise NotFound("Single sign-on is not configured")
-        data = await read_json(request, OidcTokenRequest)
         try:
             if data.id_token is not None:
                 identity = await provider.verify_id_token(data.id_token, nonce=data.nonce)

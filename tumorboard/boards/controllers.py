@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, get, patch, post, put
 
 from tumorboard.auth.schemas import User
 from tumorboard.boards import service
 from tumorboard.boards.schemas import Board, BoardCreate, BoardUpdate, ChecklistPut
-from tumorboard.web import read_json
 
 
 class BoardController(Controller):
@@ -21,11 +19,9 @@ class BoardController(Controller):
     tags = ["boards"]
 
     @post(operation_id="CreateBoard")
-    async def create_board(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> Board:
+    async def create_board(self, conn: asyncpg.Connection, user: User, data: BoardCreate) -> Board:
         """Create a board (coordinators)."""
-        return await service.create_board(conn, user, await read_json(request, BoardCreate))
+        return await service.create_board(conn, user, data)
 
     @get(operation_id="ListBoards")
     async def list_boards(self, conn: asyncpg.Connection, user: User) -> list[Board]:
@@ -39,14 +35,14 @@ class BoardController(Controller):
 
     @patch("/{board_id:uuid}", operation_id="UpdateBoard")
     async def update_board(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, board_id: UUID
+        self, conn: asyncpg.Connection, user: User, board_id: UUID, data: BoardUpdate
     ) -> Board:
         """Change a board's time zone, minutes per case or agenda lock lead time (coordinators)."""
-        return await service.update_board(conn, user, board_id, await read_json(request, BoardUpdate))
+        return await service.update_board(conn, user, board_id, data)
 
     @put("/{board_id:uuid}/checklist", operation_id="ReplaceChecklist")
     async def replace_checklist(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, board_id: UUID
+        self, conn: asyncpg.Connection, user: User, board_id: UUID, data: ChecklistPut
     ) -> Board:
         """Replace the board's readiness checklist (coordinators)."""
-        return await service.replace_checklist(conn, user, board_id, await read_json(request, ChecklistPut))
+        return await service.replace_checklist(conn, user, board_id, data)

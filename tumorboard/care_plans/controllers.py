@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, MediaType, Request, Response, get, post, put
+from litestar import Controller, MediaType, Response, get, post, put
 from litestar.params import Parameter
 
 from tumorboard.auth.schemas import User
@@ -25,7 +25,7 @@ from tumorboard.care_plans.schemas import (
 )
 from tumorboard.errors import NotFound
 from tumorboard.fhir import resources as fhir
-from tumorboard.web import read_json
+from tumorboard.openapi_schema import DOCUMENT_NOT_READY
 
 FHIR_MEDIA_TYPE = fhir.MEDIA_TYPE
 PDF_MEDIA_TYPE = "application/pdf"
@@ -52,7 +52,12 @@ class CarePlanController(Controller):
         """The latest version as an HTML page."""
         return await service.get_html(conn, user, case_id)
 
-    @get("/care-plan.pdf", operation_id="GetCarePlanPdf", media_type=PDF_MEDIA_TYPE)
+    @get(
+        "/care-plan.pdf",
+        operation_id="GetCarePlanPdf",
+        media_type=PDF_MEDIA_TYPE,
+        responses=DOCUMENT_NOT_READY,
+    )
     async def get_care_plan_pdf(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Response[bytes]:
         """The latest version as PDF (503 with Retry-After while a worker renders it)."""
         document, pdf = await service.get_pdf(conn, user, case_id)
@@ -72,27 +77,26 @@ class CarePlanController(Controller):
 
     @post("/care-plan/sign", operation_id="SignCarePlan", status_code=200)
     async def sign(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: SignatureRequest
     ) -> CarePlan:
         """Sign the latest draft (the chair of the meeting that decided), re-authenticating with the
         password: the plan becomes final. `version` refuses with 409 when a newer draft has arrived
         since the chair read it."""
-        data = await read_json(request, SignatureRequest)
         return versions.summary(await service.sign(conn, user, case_id, data.password, data.version))
 
     @post("/care-plan/amend", operation_id="AmendCarePlan", status_code=201)
     async def amend(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: AmendmentCreate
     ) -> Amendment:
         """Reopen the signed plan (the meeting's chair, with a reason); the chair signs the new version."""
-        return await service.amend(conn, user, case_id, await read_json(request, AmendmentCreate))
+        return await service.amend(conn, user, case_id, data)
 
     @get("/care-plans", operation_id="ListCarePlanVersions")
     async def list_versions(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> list[CarePlan]:
         """Every version of the care plan, oldest first."""
         return await versions.list_versions(conn, user, case_id)
 
-    @get("/care-plans/{document:str}", operation_id="GetCarePlanVersion")
+    @get("/care-plans/{document:str}", operation_id="GetCarePlanVersion", responses=DOCUMENT_NOT_READY)
     async def get_version(
         self, conn: asyncpg.Connection, user: User, case_id: UUID, document: str
     ) -> Response[Any]:
@@ -126,10 +130,9 @@ class CarePlanController(Controller):
 
     @put("/care-plan/follow-up", operation_id="RecordCarePlanFollowUp")
     async def record_follow_up(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: FollowUpRecord
     ) -> FollowUp:
         """Record whether the signed plan was implemented (the case's presenter)."""
-        data = await read_json(request, FollowUpRecord)
         return await follow_up.record_follow_up(conn, user, case_id, data)
 
     @get("/care-plan/follow-up", operation_id="GetCarePlanFollowUp")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, get, post, put
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 from litestar.params import Parameter
 
 from tumorboard.auth.caller import Caller
@@ -19,8 +21,9 @@ from tumorboard.errors import DomainError, InvalidInput
 from tumorboard.fhir import intake
 from tumorboard.fhir.resources import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from tumorboard.pagination import DEFAULT_LIMIT
-from tumorboard.validation import JSON_MEDIA_TYPE, UnsupportedMediaType, media_type
-from tumorboard.web import ONE_STATEMENT, read_json
+from tumorboard.request_body import StrictJSON, refused_body
+from tumorboard.validation import NOT_JSON, FieldError, InvalidBody, media_type
+from tumorboard.web import ONE_STATEMENT
 
 MAX_IDEMPOTENCY_KEY = 200
 SEARCH_HELP = (
@@ -31,6 +34,21 @@ SEARCH_HELP = (
 FROM_HELP = "Cases submitted on or after this day, YYYY-MM-DD (in the service's time zone)"
 TO_HELP = "Cases submitted on or before this day, YYYY-MM-DD (in the service's time zone)"
 
+_BUNDLE = Schema(
+    type=OpenAPIType.OBJECT,
+    description="An mCODE FHIR R4 Bundle (a Patient, a primary cancer Condition, its stage, ECOG and "
+    "tumor markers); see the intake documentation",
+)
+
+
+@dataclass
+class CaseSubmissionOperation(Operation):
+    """The submission's OpenAPI operation: a case as JSON, or as a FHIR Bundle."""
+
+    def __post_init__(self) -> None:
+        if self.request_body is not None and not isinstance(self.request_body, Reference):
+            self.request_body.content[FHIR_MEDIA_TYPE] = OpenAPIMediaType(schema=_BUNDLE)
+
 
 class CaseController(Controller):
     """Patient cases."""
@@ -38,9 +56,18 @@ class CaseController(Controller):
     path = "/cases"
     tags = ["cases"]
 
-    @post(operation_id="SubmitCase", opt={ONE_STATEMENT: True})
+    @post(
+        operation_id="SubmitCase",
+        dto=StrictJSON.accepting(FHIR_MEDIA_TYPE),
+        operation_class=CaseSubmissionOperation,
+        opt={ONE_STATEMENT: True},
+    )
     async def submit_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, caller: Caller
+        self,
+        request: Request[Any, Any, Any],
+        conn: asyncpg.Connection,
+        caller: Caller,
+        data: CaseCreate | None = None,
     ) -> Case:
         """Submit a case (presenters) as JSON, or as an mCODE FHIR Bundle (application/fhir+json); an
         Idempotency-Key header makes a retry return the first case."""
@@ -48,12 +75,11 @@ class CaseController(Controller):
             key = request.headers.get("idempotency-key")
             if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
                 raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-            kind = media_type(request.headers.get("content-type"))
-            if kind == FHIR_MEDIA_TYPE:
-                return await intake.submit_bundle(conn, await caller.check(), await request.body(), key)
-            if kind != JSON_MEDIA_TYPE:
-                raise UnsupportedMediaType(f"Request body must be {JSON_MEDIA_TYPE} or {FHIR_MEDIA_TYPE}")
-            data = await read_json(request, CaseCreate)
+            if data is None:  # a FHIR Bundle (StrictJSON decodes JSON only), or a refused body
+                body = await request.body()
+                if body and media_type(request.headers.get("content-type")) == FHIR_MEDIA_TYPE:
+                    return await intake.submit_bundle(conn, await caller.check(), body, key)
+                raise refused_body(request) or InvalidBody([FieldError("body", NOT_JSON)])
         except DomainError:
             await caller.check()  # a bad token is refused first, as on every route
             raise
@@ -100,11 +126,9 @@ class CaseController(Controller):
         )
 
     @put("/{case_id:uuid}/meeting", operation_id="MoveCase")
-    async def move_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
-    ) -> Case:
+    async def move_case(self, conn: asyncpg.Connection, user: User, case_id: UUID, data: CaseMove) -> Case:
         """Put a case on a meeting by hand (coordinators)."""
-        return await service.move_case(conn, user, case_id, await read_json(request, CaseMove))
+        return await service.move_case(conn, user, case_id, data)
 
     @post("/{case_id:uuid}/withdraw", operation_id="WithdrawCase", status_code=200)
     async def withdraw_case(self, conn: asyncpg.Connection, user: User, case_id: UUID) -> Case:

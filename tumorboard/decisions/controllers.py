@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 
 from tumorboard.auth.schemas import User
 from tumorboard.cases.schemas import Case
 from tumorboard.decisions import service
 from tumorboard.decisions.schemas import Decision, DecisionCreate
-from tumorboard.web import read_json
 
 
 class DecisionController(Controller):
@@ -23,11 +21,10 @@ class DecisionController(Controller):
 
     @post("/decision", operation_id="RecordDecision", status_code=200)
     async def record_decision(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: DecisionCreate
     ) -> Case:
         """Record or correct the board's decision (the chair of the case's meeting, while it is in progress):
         a plan makes the case discussed, a deferral sends it back to wait for a later meeting."""
-        data = await read_json(request, DecisionCreate)
         return await service.record_decision(conn, user, case_id, data)
 
     @get("/decisions", operation_id="ListDecisions")

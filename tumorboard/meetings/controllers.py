@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, MediaType, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from tumorboard.auth.schemas import User
@@ -30,11 +30,12 @@ from tumorboard.meetings.schemas import (
     SeriesCreate,
 )
 from tumorboard.meetings.slots import agenda_slots
+from tumorboard.openapi_schema import DOCUMENT_NOT_READY
 from tumorboard.pagination import DEFAULT_LIMIT
-from tumorboard.web import read_json
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 NO_STORE = {"Cache-Control": "no-store"}
+PDF_MEDIA_TYPE = "application/pdf"
 
 
 class MeetingController(Controller):
@@ -44,18 +45,15 @@ class MeetingController(Controller):
     tags = ["meetings"]
 
     @post(operation_id="CreateMeeting")
-    async def create_meeting(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> Meeting:
+    async def create_meeting(self, conn: asyncpg.Connection, user: User, data: MeetingCreate) -> Meeting:
         """Schedule a meeting (coordinators)."""
-        return await service.create_meeting(conn, user, await read_json(request, MeetingCreate))
+        return await service.create_meeting(conn, user, data)
 
     @put("/{meeting_id:uuid}/participants", operation_id="ReplaceParticipants")
     async def replace_participants(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: ParticipantsPut
     ) -> Meeting:
         """Replace the participant list (coordinators); triggers assignment."""
-        data = await read_json(request, ParticipantsPut)
         return await service.replace_participants(conn, user, meeting_id, data)
 
     @get("/{meeting_id:uuid}", operation_id="GetMeeting")
@@ -65,10 +63,9 @@ class MeetingController(Controller):
 
     @patch("/{meeting_id:uuid}", operation_id="UpdateMeeting")
     async def update_meeting(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: MeetingUpdate
     ) -> Meeting:
         """Move or reshape one meeting, e.g. one occurrence of a series (coordinators)."""
-        data = await read_json(request, MeetingUpdate)
         return await service.update_meeting(conn, user, meeting_id, data)
 
     @get(operation_id="ListMeetings")
@@ -102,10 +99,9 @@ class MeetingController(Controller):
 
     @put("/{meeting_id:uuid}/attendance", operation_id="RecordAttendance")
     async def record_attendance(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: AttendancePut
     ) -> Meeting:
         """Record who attended (chair or coordinators), once the meeting has started."""
-        data = await read_json(request, AttendancePut)
         return await attendance.record_attendance(conn, user, meeting_id, data)
 
     @get("/{meeting_id:uuid}/agenda", operation_id="GetAgenda")
@@ -113,13 +109,18 @@ class MeetingController(Controller):
         """The ordered agenda with time slots and readiness (participants and coordinators)."""
         return await agenda.get_agenda(conn, user, meeting_id)
 
-    @get("/{meeting_id:uuid}/agenda.html", operation_id="GetAgendaHtml")
+    @get("/{meeting_id:uuid}/agenda.html", operation_id="GetAgendaHtml", media_type=MediaType.HTML)
     async def get_agenda_html(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[str]:
         """The agenda as an HTML page."""
         html = await agenda.get_agenda_html(conn, user, meeting_id)
         return Response(html, media_type="text/html; charset=utf-8", headers=NO_STORE)
 
-    @get("/{meeting_id:uuid}/agenda.pdf", operation_id="GetAgendaPdf")
+    @get(
+        "/{meeting_id:uuid}/agenda.pdf",
+        operation_id="GetAgendaPdf",
+        media_type=PDF_MEDIA_TYPE,
+        responses=DOCUMENT_NOT_READY,
+    )
     async def get_agenda_pdf(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
         """The agenda as a PDF; 503 with Retry-After while a worker renders it."""
         pdf = await agenda.get_agenda_pdf(conn, user, meeting_id)
@@ -134,10 +135,9 @@ class MeetingController(Controller):
 
     @put("/{meeting_id:uuid}/current-case", operation_id="PresentCase")
     async def present_case(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, meeting_id: UUID
+        self, conn: asyncpg.Connection, user: User, meeting_id: UUID, data: CurrentCasePut
     ) -> Meeting:
         """Put a case of the agenda on the running meeting's screen, or clear it (chair or coordinators)."""
-        data = await read_json(request, CurrentCasePut)
         return await presentation.present_case(conn, user, meeting_id, data.case_id)
 
     @post("/{meeting_id:uuid}/next-case", operation_id="PresentNextCase", status_code=200)
@@ -146,7 +146,12 @@ class MeetingController(Controller):
         coordinators)."""
         return await presentation.present_next_case(conn, user, meeting_id)
 
-    @get("/{meeting_id:uuid}/pack.pdf", operation_id="GetMeetingPack")
+    @get(
+        "/{meeting_id:uuid}/pack.pdf",
+        operation_id="GetMeetingPack",
+        media_type=PDF_MEDIA_TYPE,
+        responses=DOCUMENT_NOT_READY,
+    )
     async def get_pack(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
         """The meeting pack (each case's summary, question, clinical data and recommendations so far)
         as a PDF, for participants and coordinators, every download audited; 503 with Retry-After
@@ -155,7 +160,7 @@ class MeetingController(Controller):
         headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="meeting-pack-{meeting_id}.pdf"'}
         return Response(pdf, media_type="application/pdf", headers=headers)
 
-    @get("/{meeting_id:uuid}/invite.ics", operation_id="GetMeetingInvite")
+    @get("/{meeting_id:uuid}/invite.ics", operation_id="GetMeetingInvite", media_type=ICS_MEDIA_TYPE)
     async def get_invite(self, conn: asyncpg.Connection, user: User, meeting_id: UUID) -> Response[bytes]:
         """The meeting as an iCalendar invite."""
         ics = await calendar.meeting_invite(conn, user, meeting_id)
@@ -171,10 +176,10 @@ class BoardSeriesController(Controller):
 
     @post(operation_id="CreateSeries")
     async def create_series(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, board_id: UUID
+        self, conn: asyncpg.Connection, user: User, board_id: UUID, data: SeriesCreate
     ) -> Series:
         """Define a recurring meeting from an RFC 5545 RRULE (coordinators)."""
-        return await series.create_series(conn, user, board_id, await read_json(request, SeriesCreate))
+        return await series.create_series(conn, user, board_id, data)
 
     @get(operation_id="ListBoardSeries")
     async def list_series(self, conn: asyncpg.Connection, user: User, board_id: UUID) -> list[Series]:
@@ -196,10 +201,9 @@ class SeriesController(Controller):
 
     @put("/{series_id:uuid}/participants", operation_id="ReplaceSeriesParticipants")
     async def replace_participants(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, series_id: UUID
+        self, conn: asyncpg.Connection, user: User, series_id: UUID, data: ParticipantsPut
     ) -> Series:
         """Replace the participants of the series and of its future occurrences (coordinators)."""
-        data = await read_json(request, ParticipantsPut)
         return await series.replace_series_participants(conn, user, series_id, data)
 
     @post("/{series_id:uuid}/end", operation_id="EndSeries", status_code=200)
@@ -221,10 +225,9 @@ class CaseReadinessController(Controller):
 
     @patch(operation_id="UpdateCaseReadiness")
     async def update_readiness(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: ReadinessUpdate
     ) -> CaseReadiness:
         """Supply what is missing (its presenter, coordinators)."""
-        data = await read_json(request, ReadinessUpdate)
         return await readiness.update_case_readiness(conn, user, case_id, data)
 
 
@@ -235,9 +238,7 @@ class CalendarFeedController(Controller):
     tags = ["calendar"]
 
     @post(operation_id="IssueCalendarFeed", status_code=201)
-    async def issue(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
-    ) -> CalendarFeed:
+    async def issue(self, conn: asyncpg.Connection, user: User) -> CalendarFeed:
         """A new secret feed URL of the meetings the caller takes part in (replaces the old one)."""
         token, created_at = await calendar.issue_feed(conn, user)
         return CalendarFeed(url=calendar.feed_url(token), created_at=created_at)
@@ -254,7 +255,7 @@ class CalendarController(Controller):
     path = "/calendar"
     tags = ["calendar"]
 
-    @get("/{feed:str}", operation_id="ReadCalendarFeed")
+    @get("/{feed:str}", operation_id="ReadCalendarFeed", media_type=ICS_MEDIA_TYPE)
     async def read_feed(
         self, conn: asyncpg.Connection, feed: Annotated[str, Parameter(max_length=100)]
     ) -> Response[bytes]:

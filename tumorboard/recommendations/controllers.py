@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 
 from tumorboard.auth.schemas import User
 from tumorboard.recommendations import service
 from tumorboard.recommendations.schemas import Recommendation, RecommendationCreate, RecommendationUpdate
-from tumorboard.web import read_json
 
 
 class RecommendationController(Controller):
@@ -21,10 +19,9 @@ class RecommendationController(Controller):
 
     @post("/cases/{case_id:uuid}/recommendations", operation_id="AddRecommendation")
     async def add_recommendation(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, case_id: UUID
+        self, conn: asyncpg.Connection, user: User, case_id: UUID, data: RecommendationCreate
     ) -> Recommendation:
         """Recommend on a case (reviewers taking part in its meeting)."""
-        data = await read_json(request, RecommendationCreate)
         return await service.add_recommendation(conn, user, case_id, data)
 
     @get("/cases/{case_id:uuid}/recommendations", operation_id="ListRecommendations")
@@ -36,8 +33,7 @@ class RecommendationController(Controller):
 
     @put("/recommendations/{recommendation_id:uuid}", operation_id="UpdateRecommendation")
     async def update_recommendation(
-        self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User, recommendation_id: UUID
+        self, conn: asyncpg.Connection, user: User, recommendation_id: UUID, data: RecommendationUpdate
     ) -> Recommendation:
         """Revise a recommendation (its author), naming the version it replaces."""
-        data = await read_json(request, RecommendationUpdate)
         return await service.update_recommendation(conn, user, recommendation_id, data)
