@@ -167,11 +167,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     # Pages: cases
     ("GET", "/cases"): SIGNED_IN,
     # The empty submission form and its rows hold no record; submitting is for presenters.
-    ("GET", "/cases/new"): SIGNED_IN,
+    ("GET", "/cases/new"): rule("presenter"),
     ("POST", "/cases/new"): rule("presenter"),
-    ("GET", "/cases/new/biomarker-row"): SIGNED_IN,
-    ("GET", "/cases/new/comorbidity-row"): SIGNED_IN,
-    ("GET", "/cases/new/treatment-row"): SIGNED_IN,
+    ("GET", "/cases/new/biomarker-row"): rule("presenter"),
+    ("GET", "/cases/new/comorbidity-row"): rule("presenter"),
+    ("GET", "/cases/new/treatment-row"): rule("presenter"),
     ("GET", "/cases/{case_id:uuid}"): CASE,
     ("GET", "/cases/{case_id:uuid}/live"): CASE,
     ("POST", "/cases/{case_id:uuid}/meeting"): COORDINATOR,
@@ -195,7 +195,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     # Pages: meetings
     ("GET", "/meetings"): SIGNED_IN,
     # The empty scheduling form holds no record; scheduling is for coordinators.
-    ("GET", "/meetings/new"): SIGNED_IN,
+    ("GET", "/meetings/new"): rule("coordinator"),
     ("POST", "/meetings"): COORDINATOR,
     # The page shows presenters of the meeting's cases their running order (as GET .../slots).
     ("GET", "/meetings/{meeting_id:uuid}"): rule("coordinator", own=("reviewer", "presenter")),

@@ -156,7 +156,8 @@ class MeetingPages(Controller):
     async def new_meeting(
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
     ) -> Template:
-        """The scheduling form."""
+        """The scheduling form, for coordinators: they schedule meetings."""
+        require_role(user, Role.COORDINATOR, action="create", subject_type="meeting")
         defaults = {"duration_minutes": "60", "capacity": "10"}
         return page(request, "pages/meeting_form.html", **await _form_context(conn, user, defaults))
 
