@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import re
 import uuid
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from litestar.exceptions import LitestarDeprecationWarning
-from litestar.routes import HTTPRoute
 
 from tests.access_policy import ANONYMOUS, POLICY, ROLES
+from tests.app_routes import http_routes
 from tests.care_plan_helpers import consolidate, discussed_case, sign
 from tests.factories import PASSWORD, Actor, Factory, Team, case_body, decision_body, recommendation_body
 from tests.test_attachments import PDF
-from tumorboard.app import create_app
 from tumorboard.auth.service import API, SESSION, issue_token
 from tumorboard.pages.security import CSRF_COOKIE, CSRF_HEADER
-from tumorboard.settings import Settings
 from tumorboard.web import SESSION_COOKIE
 
 PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -35,16 +31,10 @@ QUERIES = {"/diff": {"from": "1", "to": "1"}, "-row": {"index": "1"}}
 
 
 def app_routes() -> set[tuple[str, str]]:
-    """Every (method, path template) the application serves, from Litestar's own route table."""
-    with warnings.catch_warnings():
-        # Litestar 2.25 warns, once per handler, that Litestar 3 will no longer infer dependencies
-        # such as `conn`: the web process says so in its log; here it would only drown the results.
-        warnings.simplefilter("ignore", LitestarDeprecationWarning)
-        app = create_app(Settings(database_url="postgresql://unused/x", redis_url="redis://unused"))
+    """Every (method, path template) the application serves."""
     return {
         (method, route.path)
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
+        for route in http_routes()
         for method in route.route_handler_map
         if method not in {"HEAD", "OPTIONS"}
     }

@@ -19,15 +19,13 @@ from typing import Any
 import pytest
 from litestar.enums import MediaType
 from litestar.response import Template
-from litestar.routes import HTTPRoute
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, Response
 
+from tests.app_routes import http_routes
 from tests.browser.scenarios import draft_care_plan
 from tests.browser.support import ARTIFACTS
 from tests.factories import PASSWORD, Actor, Factory
 from tests.meeting_room import meeting_to_run, start_with_everyone_present
-from tumorboard.app import create_app
-from tumorboard.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -101,10 +99,9 @@ QUERIES = {
 
 def html_get_routes() -> list[str]:
     """The app's GET routes that serve an HTML page (templates, HTML responses), fragments aside."""
-    app = create_app(Settings(database_url="postgresql://walk/unused", redis_url="redis://walk"))
     found = []
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path in NOT_PAGES:
+    for route in http_routes():
+        if route.path in NOT_PAGES:
             continue
         for handler in route.route_handlers:
             returns = handler.parsed_fn_signature.return_type.annotation
