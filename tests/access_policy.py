@@ -181,7 +181,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/attachments/{attachment_id:uuid}/inline"): CASE,
     ("POST", "/cases/{case_id:uuid}/decision"): CHAIR_ONLY,
     # The form shows the case (to whoever may see it); recording is for the meeting's reviewers.
-    ("GET", "/cases/{case_id:uuid}/recommendation"): CASE,
+    ("GET", "/cases/{case_id:uuid}/recommendation"): rule(own=("reviewer",)),
     ("POST", "/cases/{case_id:uuid}/recommendation"): rule(own=("reviewer",)),
     ("GET", "/cases/{case_id:uuid}/care-plan"): CASE,
     ("GET", "/cases/{case_id:uuid}/care-plan/versions"): CASE,

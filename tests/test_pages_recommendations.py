@@ -143,3 +143,13 @@ async def test_the_chair_signs_the_care_plan_version_they_were_shown(
         )
     status = await pool.fetchval("SELECT status FROM care_plan WHERE case_id = $1", case["id"])
     assert status == "final"
+
+
+async def test_the_form_is_offered_only_to_whom_may_save_it(server: str, api: Factory) -> None:
+    team, _, case = await case_on_a_meeting(api)
+    path = f"/cases/{case['id']}/recommendation"
+    for outsider in (team.presenter, team.coordinator):
+        async with page_client(server, outsider) as browser:
+            refused = await browser.get(path)
+            assert refused.status_code == 403
+            assert "reviewer" in text_of(refused) and case["question"] not in text_of(refused)
