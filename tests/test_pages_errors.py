@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import asyncpg
 import httpx
 
 from tests.browser.scenarios import meeting_of
 from tests.browser.support import page_client, text_of
+from tests.care_plan_helpers import consolidate, discussed_case
 from tests.factories import Factory
 
 # What a browser sends when it navigates to an address.
@@ -91,3 +93,16 @@ async def test_a_document_still_being_rendered_is_a_page_that_reloads_itself(
         )
     assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
     assert answer.json()["detail"] == "The agenda PDF is being prepared; retry in a few seconds"
+
+
+async def test_the_error_page_keeps_the_inbox_badge(server: str, api: Factory, pool: asyncpg.Pool) -> None:
+    team = await api.team()
+    case, _ = await discussed_case(api, team)
+    await consolidate(pool, case["id"])  # the presenter is told the draft is ready
+    async with page_client(server, team.presenter) as browser:
+        await browser.get("/")
+        for path in ("/no-such-page", "/admin/users", "/cases/not-a-uuid"):  # before and inside a handler
+            response = await browser.get(path, headers=BROWSER)
+            assert response.status_code in (403, 404), path
+            badge = re.search(r'data-testid="unread-badge">(\d+)<', response.text)
+            assert badge is not None and badge[1] == "1", path

@@ -166,9 +166,12 @@ def _error_page(
     context = {"title": title, "message": message, "status_code": status_code, "flash": None}
     if headers and "Retry-After" in headers:
         context["retry_after"] = headers["Retry-After"]
+    user = viewer(request)
+    if user is not None and (unread := request.state.get("unread_notifications")) is not None:
+        context["unread_notifications"] = unread
     return Template(
         template,
-        context={**context, "user": viewer(request)},
+        context={**context, "user": user},
         status_code=status_code,
         headers={**NO_STORE, **(headers or {})},
         background=background,

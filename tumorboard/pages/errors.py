@@ -20,6 +20,7 @@ from litestar.utils.scope.state import ScopeState
 
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import SESSION, resolve_token
+from tumorboard.db import queries
 from tumorboard.errors import DomainError, ServiceUnavailable
 from tumorboard.pages.security import CSRF_COOKIE
 from tumorboard.web import API_PREFIX, DATABASE_DOWN, session_from
@@ -65,13 +66,18 @@ async def note_viewer(exc: Exception, scope: Scope) -> None:
     try:
         async with request.app.state.pool.acquire(timeout=VIEWER_LOOKUP_TIMEOUT) as conn:
             credential = await resolve_token(conn, token, SESSION)
+            if credential.user.password_change_required:
+                return
+            if "unread_notifications" not in request.state:  # the header's inbox badge
+                request.state.unread_notifications = await queries.notifications.count_unread_notifications(
+                    conn, user_id=credential.user.id
+                )
     except DomainError:  # the session has ended: the page shows no navigation
         return
     except DATABASE_DOWN:
         log.warning("could not find who is signed in for an error page: the database is unavailable")
         return
-    if not credential.user.password_change_required:
-        request.state.viewer = credential.user
+    request.state.viewer = credential.user
 
 
 def negotiated(
