@@ -11,7 +11,7 @@ then measures, in interleaved rounds on the same server:
     write  POST /api/v1/cases         (token, then patient, case, audit and outbox rows in one transaction)
 
 and reports the median requests/s of each and the ratios read/bare and write/bare, which are what
-DESIGN.md section 6 asks to track (absolute figures depend on the machine; the ratios much less).
+the benchmarks track (docs/benchmarks.md: absolute figures depend on the machine; the ratios much less).
 The load comes from wrk when it is on PATH (`apt-get install wrk`), else from bench.loadgen.
 Results go to bench/results/http_ratios.json; docs/benchmarks.md explains how to read them.
 """

@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN section 5, "Who"; section 6, least privilege), and the audit trail of it."""
+"""Who may do what (the roles and least privilege of docs/security.md), and the audit trail of it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The account lifecycle on the API (DESIGN section 5): GET /me, POST /me/password, PATCH /users/{id},
+"""The account lifecycle on the API (docs/security.md): GET /me, POST /me/password, PATCH /users/{id},
 POST /users/{id}/password-reset, DELETE /auth/token; revocations reach every web process at once."""
 
 from __future__ import annotations

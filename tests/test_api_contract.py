@@ -196,7 +196,7 @@ def fuzz(server: str, operation: Any, role: str, actor: Actor, records: Records)
 
 def documented_not_ready(operation: Any, response: Any) -> bool:
     """A 503 with Retry-After where the operation documents one: a document a worker is still
-    rendering (DESIGN: the client retries), not a server error."""
+    rendering (the client retries after Retry-After), not a server error."""
     return (
         response.status_code == 503
         and "retry-after" in response.headers

@@ -1,4 +1,4 @@
-"""The assignment rule of DESIGN section 4, and capacity under racing worker processes."""
+"""The assignment rule (docs/scheduling.md), and capacity under racing worker processes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""When PostgreSQL or Redis is unreachable (DESIGN section 5): 503 with Retry-After and a JSON body,
+"""When PostgreSQL or Redis is unreachable (docs/security.md): 503 with Retry-After and a JSON body,
 quickly, never a 500 or a hang; with Redis down, writes still succeed (the outbox holds the jobs)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who sees which meetings (DESIGN section 5, GET /meetings): presenters only the meetings of their own
+"""Who sees which meetings (GET /meetings, docs/security.md): presenters only the meetings of their own
 cases, video links only participants and coordinators; series participants only coordinators and
 the series' participants."""
 

@@ -1,4 +1,4 @@
-"""Sign-in throttling (DESIGN section 5, POST /auth/token): per account and per client address, 429 with
+"""Sign-in throttling (POST /auth/token, docs/security.md): per account and per client address, 429 with
 Retry-After, the same answer whether the account exists, kept in PostgreSQL across processes."""
 
 from __future__ import annotations

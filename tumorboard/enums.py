@@ -1,4 +1,4 @@
-"""The domain's enumerations, with the API values of DESIGN section 4."""
+"""The domain's enumerations, with their values in the API."""
 
 from __future__ import annotations
 
