@@ -29,7 +29,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from bench.harness import (
     RawHttp,
     cpu_seconds,
     create_user_with_token,
+    run_command,
     services,
 )
 from tumorboard.embedded import free_port
@@ -466,27 +466,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table and write the JSON results."""
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
-        results = run(args)
-    except BenchError as error:
-        print(f"bench.fhir: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nresults: {args.output}")
-    return 1 if args.check and not all(results["meets_target"].values()) else 0
+    return run_command(
+        "bench.fhir",
+        lambda: run(args),
+        args.output,
+        lambda results: args.check and not all(results["meets_target"].values()),
+    )
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import statistics
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -317,3 +319,29 @@ def spread(values: list[float]) -> dict[str, float | None]:
         "p95": round(percentile(values, 95), 3),
         "max": round(max(values), 3),
     }
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_command(
+    name: str, run: Callable[[], dict[str, Any]], output: Path, failed: Callable[[dict[str, Any]], bool]
+) -> int:
+    """A benchmark's command around `run`: Ctrl-C and `kill` end in run()'s cleanup (SIGINT too when
+    started with it ignored, e.g. with `&`); writes the results as JSON to `output`. Exit 2 when it
+    cannot run, 130 when interrupted, 1 when `failed(results)` (a missed target, invalid figures)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        results = run()
+    except BenchError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; everything started was stopped", file=sys.stderr)
+        return 130
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nresults: {output}")
+    return 1 if failed(results) else 0

@@ -29,7 +29,6 @@ import platform
 import resource
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,7 @@ from bench.harness import (
     ProcessTimes,
     cpu_seconds,
     create_user_with_token,
+    run_command,
     services,
 )
 from tumorboard.embedded import free_port
@@ -663,30 +663,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table and write the JSON results."""
     args = _parser().parse_args(argv)
-    # Ctrl-C and `kill` both end up in run()'s cleanup (SIGINT too when started with it ignored, e.g. `&`).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
-        results = run(args)
-    except BenchError as error:
-        print(f"bench.http_ratios: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nresults: {args.output}")
-    if not results["valid"]:
-        return 1
-    return 1 if args.check and not all(results["meets_targets"].values()) else 0
+    return run_command(
+        "bench.http_ratios",
+        lambda: run(args),
+        args.output,
+        lambda results: not results["valid"] or (args.check and not all(results["meets_targets"].values())),
+    )
 
 
 if __name__ == "__main__":

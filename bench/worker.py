@@ -31,7 +31,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.harness import BenchError, Children, create_user_with_token, services
+from bench.harness import BenchError, Children, create_user_with_token, run_command, services
 from bench.http_ratios import (
     MRN_PLACEHOLDER,
     CpuMeter,
@@ -52,7 +51,6 @@ from bench.http_ratios import (
     PythonClient,
     WrkClient,
     _machine,
-    _raise_keyboard_interrupt,
     _start_app,
     case_body,
 )
@@ -382,21 +380,15 @@ def _print(results: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the figures and write the JSON results."""
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
+
+    def measured() -> dict[str, Any]:
         results = run(args)
-    except BenchError as error:
-        print(f"bench.worker: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    _print(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nresults: {args.output}")
-    return 1 if args.check and not results["meets_target"] else 0
+        _print(results)
+        return results
+
+    return run_command(
+        "bench.worker", measured, args.output, lambda results: args.check and not results["meets_target"]
+    )
 
 
 if __name__ == "__main__":
