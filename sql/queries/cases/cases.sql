@@ -35,7 +35,7 @@ WITH caller AS (
            :summary, :question, :urgency, :discuss_by, :idempotency_key, :request_fingerprint,
            :prior_treatments, :comorbidities, :treatment_started, :referrer
     FROM patient_row, presenter
-    ON CONFLICT (presenter_id, idempotency_key) DO NOTHING
+    ON CONFLICT (presenter_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, created_at, updated_at
 ), audit_row AS (
     INSERT INTO audit_event (
