@@ -15,6 +15,8 @@ from tests.factories import Factory, Team, case_body, eventually
 from tumorboard import outbox
 from tumorboard.meetings.assignment import assign_case, assign_waiting_cases, site_groups
 
+BACKLOG = 20_000  # submissions no pass has looked at yet
+
 
 async def _assign(pool: asyncpg.Pool, case_id: str) -> None:
     async with pool.acquire() as conn, conn.transaction():
@@ -49,6 +51,29 @@ async def test_case_without_a_board_for_its_site_waits_with_a_note(api: Factory,
     case = await _submit_and_assign(api, pool, team, disease_site="breast")
     assert case["status"] == "submitted" and case["meeting_id"] is None
     assert case["assignment_note"] == "No board covers this disease site yet."
+
+
+async def test_a_backlog_of_submissions_is_assessed_in_one_pass(api: Factory, pool: asyncpg.Pool) -> None:
+    """After the workers were down for a while, thousands of submissions wait that no pass has
+    looked at: the next batch's pass notes every one of them within its job's time. (Each statement
+    that changes cases checks their lifecycle; that check once compared the old and new rows pair by
+    pair, and 20,000 cases took minutes: the pass timed out, and so did every retry.)"""
+    team = await api.team()
+    await api.board(team.coordinator, disease_sites=["thoracic"])
+    first = await api.case(team.presenter, disease_site="breast")
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO patient_case (patient_id, presenter_id, disease_site, diagnosis, summary, question)"
+            " SELECT patient_id, presenter_id, disease_site, diagnosis, summary, question"
+            " FROM patient_case, generate_series(2, $2) WHERE id = $1",
+            first["id"],
+            BACKLOG,
+        )
+    await _assign(pool, first["id"])
+    notes = await pool.fetch(
+        "SELECT assignment_note, count(*) FROM patient_case WHERE status = 'submitted' GROUP BY 1"
+    )
+    assert [tuple(row) for row in notes] == [("No board covers this disease site yet.", BACKLOG)]
 
 
 async def test_cancelled_meetings_are_skipped(api: Factory, pool: asyncpg.Pool) -> None:
