@@ -22,7 +22,7 @@ from tumorboard.auth.sso_controllers import OidcTokenController
 from tumorboard.boards.controllers import BoardController
 from tumorboard.care_plans.controllers import CarePlanController, FollowUpReportController
 from tumorboard.cases.controllers import CaseController
-from tumorboard.db import create_pool
+from tumorboard.db import WebPool
 from tumorboard.decisions.controllers import DecisionController
 from tumorboard.errors import DomainError
 from tumorboard.health import live, ready
@@ -71,9 +71,9 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         app.state.settings = settings
         app.state.oidc = Provider(oidc_config) if oidc_config else None
-        app.state.pool = await create_pool(
+        app.state.pool = await WebPool(
             settings.database_url or "", min_size=settings.db_pool_min, max_size=settings.db_pool_max
-        )
+        ).open()
         app.state.redis = Redis.from_url(settings.redis_url or "", socket_timeout=2)
         try:
             yield

@@ -1,8 +1,11 @@
-"""The asyncpg pool and the named queries (sql/queries/<package>/*.sql, as queries.<package>.<name>)."""
+"""The connection pools and the named queries (sql/queries/<package>/*.sql, as queries.<package>.<name>)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Generator
+from types import TracebackType
 from typing import Any, TypeAlias, cast
 
 import aiosql
@@ -83,8 +86,128 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
+async def connect(database_url: str) -> asyncpg.Connection:
+    """One connection as every pool's are: jsonb decoded to Python values, statements cut at 30 s, and
+    a server that does not answer given up quickly (the request answers 503)."""
+    conn = await asyncpg.connect(database_url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=30)
+    await _init_connection(conn)
+    return conn
+
+
+class WebPool:
+    """The web process's connections, lent to one request at a time, the last one returned first.
+
+    asyncpg's pool spends about 60 µs of CPU to lend and take back a connection (a task for its
+    timeout, another to shield the return, timers for idle connections), measured here: a seventh of
+    a case read's whole web CPU. Lending here is taking a permit and popping a list. The workers,
+    which lend a connection per job, not per request, keep asyncpg's pool (`create_pool`).
+
+    A connection comes back reusable only when its user finished without an exception (a statement
+    cancelled half way may still be running); an open transaction is rolled back. Connections idle
+    for longer than IDLE_SECONDS are closed rather than lent, as asyncpg's pool does.
+    """
+
+    IDLE_SECONDS = 300.0
+
+    def __init__(self, database_url: str, *, min_size: int, max_size: int) -> None:
+        self.database_url = database_url
+        self.min_size = min_size
+        self._permits = asyncio.Semaphore(max_size)
+        self._idle: list[tuple[asyncpg.Connection, float]] = []  # with when each came back
+        self._closed = False
+
+    async def open(self) -> WebPool:
+        """Connect `min_size` connections (and fail now when PostgreSQL cannot be reached)."""
+        for _ in range(self.min_size):
+            self._idle.append((await connect(self.database_url), time.monotonic()))
+        return self
+
+    def acquire(self, timeout: float | None = None) -> PoolLease:
+        """A connection: `await pool.acquire()` (give it back with `release`), or `async with
+        pool.acquire() as conn`. Waits at most `timeout` seconds while every connection is lent."""
+        return PoolLease(self, timeout)
+
+    async def _lend(self, wait_seconds: float | None) -> asyncpg.Connection:
+        if self._closed:
+            raise asyncpg.InterfaceError("the pool is closed")
+        if self._permits.locked():
+            async with asyncio.timeout(wait_seconds):
+                await self._permits.acquire()
+        else:
+            await self._permits.acquire()  # free: no wait, no timer
+        try:
+            oldest = time.monotonic() - self.IDLE_SECONDS
+            while self._idle:
+                conn, returned = self._idle.pop()
+                if conn.is_closed():
+                    continue
+                if returned < oldest:
+                    conn.terminate()
+                    continue
+                return conn
+            return await connect(self.database_url)
+        except BaseException:
+            self._permits.release()
+            raise
+
+    async def release(self, conn: asyncpg.Connection, *, reusable: bool = True) -> None:
+        """Take a connection back (closed instead when not `reusable` or when the pool is closed)."""
+        try:
+            if conn.is_closed():
+                return
+            if not reusable or self._closed:
+                conn.terminate()
+                return
+            if conn.is_in_transaction():
+                try:
+                    await conn.execute("ROLLBACK")
+                except BaseException:
+                    conn.terminate()
+                    raise
+            self._idle.append((conn, time.monotonic()))
+        finally:
+            self._permits.release()
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """One value of one statement, on a connection lent for it."""
+        async with self.acquire() as conn:
+            return await conn.fetchval(query, *args)
+
+    async def close(self) -> None:
+        """Close the idle connections; those lent are closed when they come back."""
+        self._closed = True
+        while self._idle:
+            conn, _ = self._idle.pop()
+            await conn.close()
+
+
+class PoolLease:
+    """A connection being lent by a WebPool (see WebPool.acquire)."""
+
+    __slots__ = ("conn", "pool", "timeout")
+
+    def __init__(self, pool: WebPool, timeout: float | None) -> None:
+        self.pool = pool
+        self.timeout = timeout
+        self.conn: asyncpg.Connection | None = None
+
+    def __await__(self) -> Generator[Any, None, asyncpg.Connection]:
+        return self.pool._lend(self.timeout).__await__()
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self.conn = await self.pool._lend(self.timeout)
+        return self.conn
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        assert self.conn is not None
+        await self.pool.release(self.conn, reusable=kind is None)
+
+
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    """A connection pool whose connections decode jsonb to Python values."""
+    """A connection pool whose connections decode jsonb to Python values (the workers' and tools'; the
+    web process lends its own, WebPool)."""
     pool = await asyncpg.create_pool(
         database_url,
         min_size=min_size,

@@ -3,7 +3,6 @@ trail), the per-request transaction, the caller, strict bodies, error responses 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import traceback
 from collections.abc import AsyncGenerator
@@ -22,6 +21,7 @@ from tumorboard.auth import throttle
 from tumorboard.auth.caller import Caller
 from tumorboard.auth.schemas import Credential, User
 from tumorboard.auth.service import API, SESSION, resolve_token
+from tumorboard.db import WebPool
 from tumorboard.errors import (
     DomainError,
     InvalidInput,
@@ -134,13 +134,15 @@ async def provide_transaction(
 
     A read (GET, HEAD) changes nothing and runs without one: its audit row is a single statement,
     committed on its own; so does a handler marked ONE_STATEMENT. A refusal is written to the audit
-    trail after the rollback, so it survives it.
+    trail after the rollback, so it survives it. After any other error (a cancelled request among
+    them) the connection is closed, not lent again: PostgreSQL rolls back what it was doing.
     """
-    pool: asyncpg.Pool = state.pool
+    pool: WebPool = state.pool
     try:
         conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
     except DATABASE_DOWN:
         raise ServiceUnavailable(DATABASE_DOWN_MESSAGE) from None
+    reusable = False
     try:
         one_statement = request.method in READ_METHODS or request.route_handler.opt.get(ONE_STATEMENT)
         transaction = None if one_statement else conn.transaction()
@@ -152,17 +154,14 @@ async def provide_transaction(
             if transaction is not None:
                 await transaction.rollback()
             await record_refusal(conn, getattr(request.state, "user_id", None), refused)
-            raise
-        except BaseException:
-            if transaction is not None and not conn.is_closed():
-                with contextlib.suppress(*DATABASE_DOWN):
-                    await transaction.rollback()
+            reusable = True
             raise
         else:
             if transaction is not None:
                 await transaction.commit()
+            reusable = True
     finally:
-        await pool.release(conn)
+        await pool.release(conn, reusable=reusable)
 
 
 async def record_refusal(conn: asyncpg.Connection, actor_id: UUID | None, refused: DomainError) -> None:

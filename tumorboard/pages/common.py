@@ -23,6 +23,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from tumorboard import audit
+from tumorboard.db import WebPool
 from tumorboard.errors import (
     Conflict,
     DomainError,
@@ -222,7 +223,7 @@ def domain_error_page(request: Request[Any, Any, Any], exc: DomainError) -> Resp
     return _error_page(request, exc.status_code, titles.get(exc.status_code, "Not possible"), exc.detail)
 
 
-async def _record_csrf_failure(pool: asyncpg.Pool, context: audit.RequestContext) -> None:
+async def _record_csrf_failure(pool: WebPool, context: audit.RequestContext) -> None:
     """Write the audit row of a form refused by the CSRF check (after the answer was sent)."""
     audit.begin_request(context)
     try:

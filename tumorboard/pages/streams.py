@@ -32,7 +32,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from tumorboard import audit
 from tumorboard.auth.schemas import User
 from tumorboard.auth.service import SESSION, resolve_token
-from tumorboard.db import queries
+from tumorboard.db import WebPool, queries
 from tumorboard.errors import DomainError, NotAuthenticated, TooManyStreams
 from tumorboard.web import session_from
 
@@ -112,7 +112,7 @@ async def _session_alive(conn: asyncpg.Connection, session: str) -> bool:
 
 
 async def _redraws(
-    pool: asyncpg.Pool, user: User, session: str, digest: Digest, redraw: Redraw, last: str | None
+    pool: WebPool, user: User, session: str, digest: Digest, redraw: Redraw, last: str | None
 ) -> AsyncGenerator[ServerSentEventMessage]:
     """The redrawn fragment each time the digest changes, for about a minute or until the session ends."""
     deadline = time.monotonic() + STREAM_SECONDS
@@ -139,7 +139,7 @@ async def _redraws(
 
 
 async def _counted(
-    pool: asyncpg.Pool, stream_id: UUID, updates: AsyncGenerator[ServerSentEventMessage]
+    pool: WebPool, stream_id: UUID, updates: AsyncGenerator[ServerSentEventMessage]
 ) -> AsyncGenerator[ServerSentEventMessage]:
     """The updates, with the stream uncounted when they end (or the browser goes away)."""
     try:
