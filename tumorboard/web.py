@@ -12,7 +12,6 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Request, Response
-from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -127,17 +126,18 @@ def audit_context_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def provide_transaction(
-    state: State, request: Request[Any, Any, Any]
-) -> AsyncGenerator[asyncpg.Connection]:
+async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection]:
     """The request's one transaction: committed before the response is sent, rolled back on error.
 
     A read (GET, HEAD) changes nothing and runs without one: its audit row is a single statement,
     committed on its own; so does a handler marked ONE_STATEMENT. A refusal is written to the audit
     trail after the rollback, so it survives it. After any other error (a cancelled request among
     them) the connection is closed, not lent again: PostgreSQL rolls back what it was doing.
+
+    The providers take the app's state from the request: a `state` parameter costs a new State object
+    per provider and request.
     """
-    pool: WebPool = state.pool
+    pool: WebPool = request.app.state.pool
     try:
         conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
     except DATABASE_DOWN:
@@ -196,12 +196,10 @@ def session_from(request: Request[Any, Any, Any]) -> str | None:
     return request.cookies.get(session_cookie_name(request.app.state.settings))
 
 
-async def provide_credential(
-    request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State
-) -> Credential:
+async def provide_credential(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Credential:
     """The caller's token or session, from a bearer token or the page session cookie; 401 otherwise.
     While the caller must change their password, anything but changing it and signing out is 403."""
-    settings: Settings = state.settings
+    settings: Settings = request.app.state.settings
     kind, token = _presented(request)
     idle = timedelta(minutes=settings.session_idle_minutes) if kind == SESSION else None
     credential = await resolve_token(conn, token, kind, idle)
@@ -209,15 +207,15 @@ async def provide_credential(
     return credential
 
 
-async def provide_caller(request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State) -> Caller:
+async def provide_caller(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Caller:
     """The caller, for the handlers whose one statement checks a bearer token itself (auth/caller.py):
     a bearer token is passed on unchecked, anything else resolved as provide_credential does."""
     kind, token = _presented(request)
     if kind != API:
-        return Caller(user=(await provide_credential(request, conn, state)).user)
+        return Caller(user=(await provide_credential(request, conn)).user)
 
     async def resolve() -> Credential:
-        return await provide_credential(request, conn, state)
+        return await provide_credential(request, conn)
 
     return Caller(token=token, admit=lambda credential: admit(request, credential), resolve=resolve)
 
