@@ -97,10 +97,11 @@ async def connect(database_url: str) -> asyncpg.Connection:
 class WebPool:
     """The web process's connections, lent to one request at a time, the last one returned first.
 
-    asyncpg's pool spends about 60 µs of CPU to lend and take back a connection (a task for its
-    timeout, another to shield the return, timers for idle connections), measured here: a seventh of
-    a case read's whole web CPU. Lending here is taking a permit and popping a list. The workers,
-    which lend a connection per job, not per request, keep asyncpg's pool (`create_pool`).
+    asyncpg's pool spends 40 to 70 µs of CPU to lend and take back a connection (a task for its
+    timeout, another to shield the return, timers for idle connections), measured alone; without it
+    a case read's web CPU fell by a tenth (docs/benchmarks.md). Lending here is taking a permit and
+    popping a list. The workers, which take a connection per job, not per request, keep asyncpg's
+    pool (`create_pool`).
 
     A connection comes back reusable only when its user finished without an exception (a statement
     cancelled half way may still be running); an open transaction is rolled back. Connections idle
