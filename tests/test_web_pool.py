@@ -59,14 +59,28 @@ async def test_an_unfinished_transaction_is_rolled_back_when_the_connection_retu
         assert await conn.fetchval("SELECT count(*) FROM kept") == 0
 
 
-async def test_a_connection_that_saw_an_error_is_closed_not_lent_again(web_pool: WebPool) -> None:
+async def test_a_connection_is_lent_again_after_an_error_and_closed_after_a_cancellation(
+    web_pool: WebPool,
+) -> None:
     with pytest.raises(RuntimeError):
         async with web_pool.acquire() as conn:
-            broken = await _backend(conn)
-            raise RuntimeError("the request failed half way")
-    assert conn.is_closed()
+            kept = await _backend(conn)
+            raise RuntimeError("the request failed half way, between statements")
     async with web_pool.acquire() as conn:
-        assert await _backend(conn) != broken
+        assert await _backend(conn) == kept
+
+    async def cancelled_mid_statement() -> None:
+        async with web_pool.acquire() as conn:
+            await conn.execute("SELECT pg_sleep(10)")
+
+    task = asyncio.ensure_future(cancelled_mid_statement())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with web_pool.acquire() as conn:
+        assert await _backend(conn) != kept
+        assert await conn.fetchval("SELECT 1") == 1
 
 
 async def test_connections_the_server_closed_or_idle_too_long_are_replaced(

@@ -103,9 +103,10 @@ class WebPool:
     popping a list. The workers, which take a connection per job, not per request, keep asyncpg's
     pool (`create_pool`).
 
-    A connection comes back reusable only when its user finished without an exception (a statement
-    cancelled half way may still be running); an open transaction is rolled back. Connections idle
-    for longer than IDLE_SECONDS are closed rather than lent, as asyncpg's pool does.
+    A connection comes back to be lent again unless its user was cancelled or lost the connection
+    half way (`reusable_after`: a statement may still be running); an open transaction is rolled
+    back. Connections idle for longer than IDLE_SECONDS are closed rather than lent, as asyncpg's
+    pool does.
     """
 
     IDLE_SECONDS = 300.0
@@ -182,6 +183,17 @@ class WebPool:
             await conn.close()
 
 
+# Errors after which a connection may be in the middle of a statement, or gone.
+_CONNECTION_TROUBLE = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError, TimeoutError)
+
+
+def reusable_after(error: BaseException | None) -> bool:
+    """Whether a connection may be lent again after its user ended with `error`: yes after a refused
+    request, a failed statement or a bug; no after a cancellation (a statement may still be running)
+    or trouble with the connection itself."""
+    return error is None or (isinstance(error, Exception) and not isinstance(error, _CONNECTION_TROUBLE))
+
+
 class PoolLease:
     """A connection being lent by a WebPool (see WebPool.acquire)."""
 
@@ -203,7 +215,7 @@ class PoolLease:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         assert self.conn is not None
-        await self.pool.release(self.conn, reusable=kind is None)
+        await self.pool.release(self.conn, reusable=reusable_after(error))
 
 
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:

@@ -20,7 +20,7 @@ from tumorboard.auth import throttle
 from tumorboard.auth.caller import Caller
 from tumorboard.auth.schemas import Credential, User
 from tumorboard.auth.service import API, SESSION, resolve_token
-from tumorboard.db import WebPool
+from tumorboard.db import WebPool, reusable_after
 from tumorboard.errors import (
     DomainError,
     InvalidInput,
@@ -131,8 +131,8 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator
 
     A read (GET, HEAD) changes nothing and runs without one: its audit row is a single statement,
     committed on its own; so does a handler marked ONE_STATEMENT. A refusal is written to the audit
-    trail after the rollback, so it survives it. After any other error (a cancelled request among
-    them) the connection is closed, not lent again: PostgreSQL rolls back what it was doing.
+    trail after the rollback, so it survives it. A request cancelled or cut off from PostgreSQL
+    half way gives its connection back to be closed (`db.reusable_after`): PostgreSQL rolls back.
 
     The providers take the app's state from the request: a `state` parameter costs a new State object
     per provider and request.
@@ -142,7 +142,7 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator
         conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
     except DATABASE_DOWN:
         raise ServiceUnavailable(DATABASE_DOWN_MESSAGE) from None
-    reusable = False
+    failure: BaseException | None = None
     try:
         one_statement = request.method in READ_METHODS or request.route_handler.opt.get(ONE_STATEMENT)
         transaction = None if one_statement else conn.transaction()
@@ -154,14 +154,19 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator
             if transaction is not None:
                 await transaction.rollback()
             await record_refusal(conn, getattr(request.state, "user_id", None), refused)
-            reusable = True
+            raise
+        except BaseException as error:
+            if transaction is not None and reusable_after(error):
+                await transaction.rollback()
             raise
         else:
             if transaction is not None:
                 await transaction.commit()
-            reusable = True
+    except BaseException as error:
+        failure = error
+        raise
     finally:
-        await pool.release(conn, reusable=reusable)
+        await pool.release(conn, reusable=reusable_after(failure))
 
 
 async def record_refusal(conn: asyncpg.Connection, actor_id: UUID | None, refused: DomainError) -> None:
