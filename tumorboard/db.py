@@ -163,6 +163,9 @@ class WebPool:
             if conn.is_in_transaction():
                 try:
                     await conn.execute("ROLLBACK")
+                except Exception:  # not lent again; PostgreSQL rolls back a closed session
+                    conn.terminate()
+                    return
                 except BaseException:
                     conn.terminate()
                     raise

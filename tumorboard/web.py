@@ -3,6 +3,7 @@ trail), the per-request transaction, the caller, strict bodies, error responses 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import AsyncGenerator
@@ -157,7 +158,8 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator
             raise
         except BaseException as error:
             if transaction is not None and reusable_after(error):
-                await transaction.rollback()
+                with contextlib.suppress(*DATABASE_DOWN):
+                    await transaction.rollback()
             raise
         else:
             if transaction is not None:
