@@ -186,6 +186,25 @@ class Factory:
             **{"submission_deadline": deadline, **overrides},
         )
 
+    async def series(
+        self,
+        coordinator: Actor,
+        board_id: str,
+        participants: list[tuple[Actor, str]] = (),  # type: ignore[assignment]
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        """A weekly series of the board's meetings, the first in a week, with the given participants."""
+        body = {
+            "recurrence_rule": "FREQ=WEEKLY",
+            "starts_on": (datetime.now(UTC) + timedelta(days=7)).date().isoformat(),
+            "start_time": "16:00",
+            "participants": [{"user_id": str(actor.id), "role": role} for actor, role in participants],
+            **overrides,
+        }
+        return await self.ok(
+            self.client.post(f"/boards/{board_id}/series", json=body, headers=coordinator.headers), 201
+        )
+
     async def place(self, coordinator: Actor, case_id: str, meeting_id: str) -> dict[str, Any]:
         """The coordinator puts a case on a meeting by hand."""
         return await self.ok(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -114,18 +113,7 @@ async def seed(api: Factory) -> Records:
         ),
         201,
     )
-    series = await api.ok(
-        api.client.post(
-            f"/boards/{board['id']}/series",
-            json={
-                "recurrence_rule": "FREQ=WEEKLY;BYDAY=WE",
-                "starts_on": (date.today() + timedelta(days=7)).isoformat(),
-                "start_time": "16:00",
-            },
-            headers=team.coordinator.headers,
-        ),
-        201,
-    )
+    series = await api.series(team.coordinator, board["id"], recurrence_rule="FREQ=WEEKLY;BYDAY=WE")
     return Records(
         roles={
             "admin": admin,

@@ -114,18 +114,7 @@ async def build_side(api: Factory, team: Team) -> Side:
         ),
         200,
     )
-    series = await api.ok(
-        api.client.post(
-            f"/boards/{case['board_id']}/series",
-            json={
-                "recurrence_rule": "FREQ=WEEKLY;BYDAY=WE",
-                "starts_on": (datetime.now(UTC) + timedelta(days=7)).date().isoformat(),
-                "start_time": "16:00",
-            },
-            headers=team.coordinator.headers,
-        ),
-        201,
-    )
+    series = await api.series(team.coordinator, case["board_id"], recurrence_rule="FREQ=WEEKLY;BYDAY=WE")
     return Side(
         team=team,
         board=case["board_id"],

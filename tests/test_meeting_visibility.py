@@ -67,15 +67,14 @@ async def test_series_participants_and_video_links_only_for_coordinators_and_par
     team = await api.team()
     board = await api.board(team.coordinator)
     outsider = await api.user("presenter")
-    body = {
-        "recurrence_rule": "FREQ=WEEKLY;BYDAY=TU",
-        "starts_on": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
-        "start_time": "07:30",
-        "video_url": VIDEO,
-        "participants": [{"user_id": str(actor.id), "role": role} for actor, role in team.participants],
-    }
-    series = await api.ok(
-        api.client.post(f"/boards/{board['id']}/series", json=body, headers=team.coordinator.headers), 201
+    series = await api.series(
+        team.coordinator,
+        board["id"],
+        team.participants,
+        recurrence_rule="FREQ=WEEKLY;BYDAY=TU",
+        starts_on=(datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
+        start_time="07:30",
+        video_url=VIDEO,
     )
     for insider in (team.coordinator, team.chair):
         seen = await api.ok(api.client.get(f"/series/{series['id']}", headers=insider.headers), 200)

@@ -23,17 +23,11 @@ async def test_only_eligible_people_are_offered_and_accepted_as_chair_and_review
     gone = await api.user("reviewer", discipline="pathology", name="Dr. Gone Away")
     await pool.execute("UPDATE app_user SET is_active = false WHERE id = $1", gone.id)
     meeting = await meeting_of(api, team)
-    series = await api.ok(
-        api.client.post(
-            f"/boards/{meeting['board_id']}/series",
-            json={
-                "recurrence_rule": "FREQ=WEEKLY",
-                "starts_on": str(date.today() + timedelta(days=30)),
-                "start_time": "08:00",
-            },
-            headers=team.coordinator.headers,
-        ),
-        201,
+    series = await api.series(
+        team.coordinator,
+        meeting["board_id"],
+        starts_on=str(date.today() + timedelta(days=30)),
+        start_time="08:00",
     )
     async with page_client(server, team.coordinator) as browser:
         forms = [

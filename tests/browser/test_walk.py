@@ -141,19 +141,13 @@ async def seed(api: Factory) -> Seeded:
         ),
         201,
     )
-    series = await api.ok(
-        api.client.post(
-            f"/boards/{run.meeting['board_id']}/series",
-            json={
-                "recurrence_rule": "FREQ=WEEKLY",
-                "starts_on": (date.today() + timedelta(days=14)).isoformat(),
-                "start_time": "08:00",
-                "horizon_days": 21,
-                "participants": [{"user_id": str(a.id), "role": r} for a, r in team.participants],
-            },
-            headers=team.coordinator.headers,
-        ),
-        201,
+    series = await api.series(
+        team.coordinator,
+        run.meeting["board_id"],
+        team.participants,
+        starts_on=(date.today() + timedelta(days=14)).isoformat(),
+        start_time="08:00",
+        horizon_days=21,
     )
     actors = {
         "admin": await api.user("admin", name="Dr. Walk Admin"),
