@@ -53,6 +53,9 @@ queries: Any = aiosql.from_path(
 
 Record: TypeAlias = asyncpg.Record
 CONNECT_TIMEOUT_SECONDS = 3.0
+# Every connection's, in every pool: a server that does not answer is given up quickly (the request
+# answers 503), and a statement is cut at 30 s.
+CONNECTION_OPTIONS: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_SECONDS, "command_timeout": 30}
 
 
 # Array types our statements pass or return that asyncpg has no built-in codec for (uuid[], bigint[],
@@ -78,7 +81,7 @@ def _encode_json(value: Any) -> str:
 
 
 async def _reset_connection(conn: asyncpg.Connection) -> None:
-    """Before a connection goes back to the pool: only an unfinished transaction needs undoing.
+    """Before a connection goes back to a pool (either): only an unfinished transaction needs undoing.
 
     (asyncpg's default reset costs a round trip per request; our requests leave no session state.)
     """
@@ -87,9 +90,8 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
 
 
 async def connect(database_url: str) -> asyncpg.Connection:
-    """One connection as every pool's are: jsonb decoded to Python values, statements cut at 30 s, and
-    a server that does not answer given up quickly (the request answers 503)."""
-    conn = await asyncpg.connect(database_url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=30)
+    """One connection as every pool's are (CONNECTION_OPTIONS, jsonb decoded to Python values)."""
+    conn = await asyncpg.connect(database_url, **CONNECTION_OPTIONS)
     await _init_connection(conn)
     return conn
 
@@ -160,15 +162,14 @@ class WebPool:
             if not reusable or self._closed:
                 conn.terminate()
                 return
-            if conn.is_in_transaction():
-                try:
-                    await conn.execute("ROLLBACK")
-                except Exception:  # not lent again; PostgreSQL rolls back a closed session
-                    conn.terminate()
-                    return
-                except BaseException:
-                    conn.terminate()
-                    raise
+            try:
+                await _reset_connection(conn)
+            except Exception:  # not lent again; PostgreSQL rolls back a closed session
+                conn.terminate()
+                return
+            except BaseException:
+                conn.terminate()
+                raise
             self._idle.append((conn, time.monotonic()))
         finally:
             self._permits.release()
@@ -230,9 +231,7 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 1
         max_size=max_size,
         init=_init_connection,
         reset=_reset_connection,
-        command_timeout=30,
-        # A new connection to an unreachable server gives up quickly: the request answers 503.
-        timeout=CONNECT_TIMEOUT_SECONDS,
+        **CONNECTION_OPTIONS,
     )
     assert pool is not None
     return pool
