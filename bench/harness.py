@@ -187,6 +187,17 @@ class ProcessTimes(NamedTuple):
     started: int  # clock ticks after boot: tells a reused pid apart
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (OSError when there is no such process)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) one process has used so far (OSError when it is not here)."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds() -> dict[int, ProcessTimes]:
     """Every process on the machine and the CPU time it has used so far."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -195,7 +206,7 @@ def cpu_seconds() -> dict[int, ProcessTimes]:
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(entry.name)
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             seconds = (int(fields[11]) + int(fields[12])) / ticks
             processes[int(entry.name)] = ProcessTimes(int(fields[1]), command, seconds, int(fields[19]))

@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from bench.harness import BenchError, create_user_with_token, run_command, services
+from bench.harness import BenchError, create_user_with_token, process_cpu_seconds, run_command, services
 from bench.http_ratios import case_body
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -54,10 +54,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _backend_cpu_seconds(pid: int) -> float:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return process_cpu_seconds(pid)
     except OSError:
         raise BenchError(NOT_LOCAL) from None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _figures(samples: list[float]) -> dict[str, float]:
