@@ -53,6 +53,12 @@ async def change_status(conn: asyncpg.Connection, case_id: UUID, status: str, ev
     return target
 
 
+def check_may_submit(user: User) -> None:
+    """Only presenters submit cases (403, audited, for anyone else). The submission's statement holds
+    the same rule for the caller it finds by their token: it writes nothing for anyone else."""
+    require_role(user, Role.PRESENTER, action="create", subject_type="case")
+
+
 async def submit_case(
     conn: asyncpg.Connection,
     user: User | Caller,
@@ -66,7 +72,7 @@ async def submit_case(
     transaction around it."""
     caller = user if isinstance(user, Caller) else Caller(user=user)
     if caller.user is not None:
-        require_role(caller.user, Role.PRESENTER, action="create", subject_type="case")
+        check_may_submit(caller.user)
     if data.discuss_by is not None and data.discuss_by < datetime.now(UTC).date():
         await caller.check()  # a bad token is refused first
         raise InvalidInput("discuss_by", "must not be in the past")
@@ -97,7 +103,7 @@ async def submit_case(
     )
     user = caller.confirm(row)
     if caller.user is None:  # the token's user: the statement wrote nothing unless they present cases
-        require_role(user, Role.PRESENTER, action="create", subject_type="case")
+        check_may_submit(user)
     if row["id"] is None:  # this Idempotency-Key made a case already: a retry
         return await _replay(conn, user, idempotency_key, fingerprint)
     return _new_case(row, user.id, data)

@@ -17,12 +17,11 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import Parameter
 from litestar.response import Template
 
-from tumorboard.auth.access import require_role
 from tumorboard.auth.schemas import User
 from tumorboard.cases.pick_lists import CodeOption, pick_lists, term_of
 from tumorboard.cases.schemas import Case, CaseCreate
-from tumorboard.cases.service import submit_case
-from tumorboard.enums import Role, Urgency
+from tumorboard.cases.service import check_may_submit, submit_case
+from tumorboard.enums import Urgency
 from tumorboard.errors import DomainError
 from tumorboard.pages.common import attempt, done, field_errors, form_error, page
 from tumorboard.pages.forms import compact, decode, flatten, number, optional, text
@@ -153,7 +152,6 @@ def _form(
         max_rows=MAX_ROWS,
         lists=pick_lists(),
         idempotency_key=idempotency_key,
-        may_submit=user.has_role(Role.PRESENTER),
     )
 
 
@@ -174,26 +172,26 @@ class CaseFormPages(Controller):
     @get("/cases/new")
     async def new_case(self, request: Request[Any, Any, Any], user: User) -> Template:
         """An empty submission form; its key makes a double submission create one case."""
-        _may_submit(user)
+        check_may_submit(user)
         defaults = {"urgency": str(Urgency.ROUTINE), "diagnosis.system": "ICD-10-CM", "stage.system": "AJCC8"}
         return _form(request, user, defaults, str(uuid.uuid4()))
 
     @get("/cases/new/biomarker-row")
     async def biomarker_row(self, user: User, index: RowIndex) -> Template:
         """One more empty biomarker row (fetched by the form's "Add a biomarker" button)."""
-        _may_submit(user)
+        check_may_submit(user)
         return _row("biomarker", index)
 
     @get("/cases/new/treatment-row")
     async def treatment_row(self, user: User, index: RowIndex) -> Template:
         """One more empty prior treatment row."""
-        _may_submit(user)
+        check_may_submit(user)
         return _row("treatment", index)
 
     @get("/cases/new/comorbidity-row")
     async def comorbidity_row(self, user: User, index: RowIndex) -> Template:
         """One more empty comorbidity row."""
-        _may_submit(user)
+        check_may_submit(user)
         return _row("comorbidity", index)
 
     @post("/cases/new")
@@ -201,6 +199,7 @@ class CaseFormPages(Controller):
         self, request: Request[Any, Any, Any], conn: asyncpg.Connection, user: User
     ) -> Response[Any]:
         """Submit the case and show it, or show the form again with each problem marked."""
+        check_may_submit(user)
         form = await request.form()
         body = case_body(form)
         key = text(form, "idempotency_key")[:200] or str(uuid.uuid4())
@@ -218,8 +217,3 @@ class CaseFormPages(Controller):
             f"/cases/{result.id}",
             "Case submitted. It goes on the earliest meeting that fits; this page shows where it stands.",
         )
-
-
-def _may_submit(user: User) -> None:
-    """The form is offered to those who may send it: presenters submit cases."""
-    require_role(user, Role.PRESENTER, action="create", subject_type="case")
