@@ -10,17 +10,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Template
 
-from tumorboard.auth.access import participant_role
 from tumorboard.auth.schemas import User
-from tumorboard.cases.policy import CaseFacts
 from tumorboard.cases.schemas import Case
 from tumorboard.cases.service import get_case
 from tumorboard.errors import DomainError, InvalidInput
 from tumorboard.pages.common import attempt, done, field_errors, form_error, page, safe_next
 from tumorboard.pages.forms import compact, decode, flatten, number, optional, text, texts
-from tumorboard.policy import enforce
 from tumorboard.recommendations import service
-from tumorboard.recommendations.policy import can_recommend, can_revise
 from tumorboard.recommendations.schemas import Recommendation, RecommendationCreate, RecommendationUpdate
 
 FORM_TEMPLATE = "pages/recommendation_form.html"
@@ -96,19 +92,10 @@ class RecommendationPages(Controller):
         to whom the service would let save it."""
         case = await get_case(conn, user, case_id)
         own = await _own(conn, user, case_id)
-        role = await participant_role(conn, case.meeting_id, user.id)
-        facts = CaseFacts.of(case)
         if own is None:
-            enforce(
-                can_recommend(user, facts, role), action="recommend", subject_type="case", subject_id=case_id
-            )
+            await service.check_may_recommend(conn, user, case)
         else:
-            enforce(
-                can_revise(user, own.author_id, facts, role),
-                action="update",
-                subject_type="recommendation",
-                subject_id=own.id,
-            )
+            await service.check_may_revise(conn, user, own, case)
         values = flatten(own) if own else {}
         return _form(request, user, case, own, values, safe_next(back or f"/cases/{case_id}"))
 

@@ -3,6 +3,7 @@ decision is set against."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -32,6 +33,23 @@ def _content(data: RecommendationCreate) -> dict[str, object]:
     }
 
 
+async def check_may_recommend(conn: asyncpg.Connection, user: User, case: Any) -> None:
+    """403 (audited) unless the user may add a recommendation to the case (a case struct or row)."""
+    facts = CaseFacts.of(case)
+    role = await participant_role(conn, facts.meeting_id, user.id)
+    enforce(can_recommend(user, facts, role), action="recommend", subject_type="case", subject_id=facts.id)
+
+
+async def check_may_revise(
+    conn: asyncpg.Connection, user: User, recommendation: Recommendation, case: Any
+) -> None:
+    """403 (audited) unless the user may revise the recommendation on the case (a case struct or row)."""
+    facts = CaseFacts.of(case)
+    role = await participant_role(conn, facts.meeting_id, user.id)
+    verdict = can_revise(user, recommendation.author_id, facts, role)
+    enforce(verdict, action="update", subject_type="recommendation", subject_id=recommendation.id)
+
+
 async def add_recommendation(
     conn: asyncpg.Connection, user: User, case_id: UUID, data: RecommendationCreate
 ) -> Recommendation:
@@ -39,9 +57,7 @@ async def add_recommendation(
     case = await queries.cases.lock_case(conn, id=case_id)
     if case is None:
         raise NotFound("No such case")
-    role = await participant_role(conn, case["meeting_id"], user.id)
-    verdict = can_recommend(user, CaseFacts.of(case), role)
-    enforce(verdict, action="recommend", subject_type="case", subject_id=case_id)
+    await check_may_recommend(conn, user, case)
     try:
         async with conn.transaction():
             recommendation_id = await queries.recommendations.insert_recommendation(
@@ -62,9 +78,7 @@ async def update_recommendation(
     """The author revises a recommendation they saw at `data.version`, while still on the case's meeting."""
     current = await _load(conn, recommendation_id)
     case = await queries.cases.lock_case(conn, id=current.case_id)
-    role = await participant_role(conn, case["meeting_id"], user.id)
-    verdict = can_revise(user, current.author_id, CaseFacts.of(case), role)
-    enforce(verdict, action="update", subject_type="recommendation", subject_id=recommendation_id)
+    await check_may_revise(conn, user, current, case)
     updated = await queries.recommendations.update_recommendation(
         conn, id=recommendation_id, version=data.version, **_content(data)
     )
