@@ -11,10 +11,15 @@ SELECT disease_site FROM patient_case WHERE id = :id AND status = 'submitted';
 SELECT coalesce(array_agg(DISTINCT disease_site), '{}') FROM patient_case WHERE status = 'submitted';
 
 -- name: list_waiting_sites_of$
--- The disease sites of those of some cases that still wait for a meeting.
-SELECT coalesce(array_agg(DISTINCT disease_site), '{}')
-FROM patient_case
-WHERE id = ANY (:ids::uuid[]) AND status = 'submitted';
+-- The disease sites of those of some cases that still wait for a meeting. Each case is looked up by
+-- its key on its own (the subquery is not flattened), so the plan does not depend on what the
+-- statistics say of the waiting cases: a table that grew since its last ANALYZE would otherwise be
+-- read through patient_case_waiting_idx, every waiting case for each batch.
+SELECT coalesce(array_agg(DISTINCT c.disease_site), '{}')
+FROM unnest(:ids::uuid[]) AS asked (id)
+CROSS JOIN LATERAL (
+    SELECT disease_site FROM patient_case WHERE id = asked.id AND status = 'submitted' OFFSET 0
+) c;
 
 -- name: get_meeting_sites$
 -- The disease sites of a meeting's board (NULL when there is no such meeting).

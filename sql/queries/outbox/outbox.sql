@@ -5,13 +5,18 @@ INSERT INTO outbox (job, subject_id, request_id) VALUES (:job, :subject_id, :req
 -- name: claim_outbox_jobs
 -- Take jobs for (re-)enqueueing at the attempt counts the caller saw; rows another process holds
 -- or took already are skipped. Rows of a batched job share one arq job id, named after the first.
+-- Each row is looked up by its key on its own (the locking subquery is not flattened): the pending
+-- rows' index also holds the rows done since the last VACUUM, and a plan through it on stale
+-- statistics would read them all for every claim.
 WITH locked AS (
     SELECT o.id, o.job, o.attempts
-    FROM outbox o
-    JOIN unnest(:ids::bigint[], :attempts::integer[]) AS seen (id, attempts)
-      ON seen.id = o.id AND seen.attempts = o.attempts
-    WHERE o.done_at IS NULL AND o.failed_at IS NULL AND o.attempts < :max_attempts
-    FOR UPDATE OF o SKIP LOCKED
+    FROM unnest(:ids::bigint[], :attempts::integer[]) AS seen (id, attempts)
+    CROSS JOIN LATERAL (
+        SELECT id, job, attempts FROM outbox
+        WHERE id = seen.id AND attempts = seen.attempts
+          AND done_at IS NULL AND failed_at IS NULL AND attempts < :max_attempts
+        FOR UPDATE SKIP LOCKED
+    ) o
 ), keyed AS (
     SELECT id,
            CASE WHEN job = ANY (:batched::text[])
@@ -40,8 +45,9 @@ ORDER BY id
 LIMIT :limit;
 
 -- name: mark_outbox_jobs_done!
--- Record that the jobs' work is committed.
-UPDATE outbox SET done_at = now(), failed_at = NULL WHERE id = ANY (:ids::bigint[]) AND done_at IS NULL;
+-- Record that the jobs' work is committed; a job done twice keeps its first time. No condition
+-- on done_at, so that no plan can go through the pending rows' index (see claim_outbox_jobs).
+UPDATE outbox SET done_at = coalesce(done_at, now()), failed_at = NULL WHERE id = ANY (:ids::bigint[]);
 
 -- name: record_outbox_failure
 -- Remember the class of a failure; a job that has used its last attempt becomes dead.
