@@ -77,12 +77,28 @@ FOR UPDATE OF c;
 
 -- name: lock_cases_to_assign
 -- The waiting cases of some disease sites that no pass has looked at yet (no note), and those of
--- some cases that still wait, in priority order, locked, with any deferral not yet settled (the
--- same shape as lock_waiting_cases).
+-- some cases that still wait, in priority order, locked (in the order of their ids), with any
+-- deferral not yet settled (the same shape as lock_waiting_cases). The first come from
+-- patient_case_unassessed_idx (PostgreSQL keeps no statistics of the note, migration 0018, so it
+-- never takes them for most of the table); then each case is looked up and locked by its key on
+-- its own, so that, as in list_waiting_sites_of, the plan holds whatever the statistics say.
+WITH asked AS (
+    SELECT id FROM unnest(:ids::uuid[]) AS id
+    UNION
+    SELECT id FROM patient_case
+    WHERE status = 'submitted' AND assignment_note IS NULL AND disease_site = ANY (:sites::text[])
+    ORDER BY id
+)
 SELECT c.id, c.disease_site, c.urgency, c.discuss_by, c.created_at, c.assignment_note,
        d.missing_items AS deferred_missing, dm.starts_at AS deferred_from_starts_at,
        db.time_zone AS deferred_from_time_zone
-FROM patient_case c
+FROM asked
+CROSS JOIN LATERAL (
+    SELECT id, disease_site, urgency, discuss_by, created_at, assignment_note, requeued_at
+    FROM patient_case
+    WHERE id = asked.id AND status = 'submitted' AND disease_site = ANY (:sites::text[])
+    FOR UPDATE
+) c
 LEFT JOIN LATERAL (
     SELECT meeting_id, missing_items FROM agenda_deferral
     WHERE case_id = c.id AND placed_on_meeting_id IS NULL
@@ -91,10 +107,7 @@ LEFT JOIN LATERAL (
 ) d ON true
 LEFT JOIN meeting dm ON dm.id = d.meeting_id
 LEFT JOIN board db ON db.id = dm.board_id
-WHERE c.status = 'submitted' AND c.disease_site = ANY (:sites::text[])
-  AND (c.assignment_note IS NULL OR c.id = ANY (:ids::uuid[]))
-ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id
-FOR UPDATE OF c;
+ORDER BY c.urgency = 'urgent' DESC, c.requeued_at NULLS LAST, c.discuss_by NULLS LAST, c.created_at, c.id;
 
 -- name: lock_upcoming_meetings
 -- Scheduled future meetings of boards covering some disease sites, locked, with what they cover.
@@ -119,11 +132,14 @@ FROM unnest(:ids::uuid[], :meeting_ids::uuid[], :notes::text[]) AS p (id, meetin
 WHERE c.id = p.id AND c.status = ANY (:from_statuses::text[]);
 
 -- name: note_waiting_cases!
--- Say why waiting cases have no meeting yet (rows whose note is unchanged are not touched).
+-- Say why waiting cases have no meeting yet (rows whose note is unchanged are not touched). The pass
+-- locked them as waiting cases, so they still are: the rows are found by their key only, as a
+-- condition on the status would let PostgreSQL read every waiting case through
+-- patient_case_waiting_idx when its statistics are stale (see list_waiting_sites_of).
 UPDATE patient_case c
 SET assignment_note = n.note, updated_at = now()
 FROM unnest(:ids::uuid[], :notes::text[]) AS n (id, note)
-WHERE c.id = n.id AND c.status = 'submitted' AND c.assignment_note IS DISTINCT FROM n.note;
+WHERE c.id = n.id AND c.id = ANY (:ids::uuid[]) AND c.assignment_note IS DISTINCT FROM n.note;
 
 -- name: settle_deferrals!
 -- Record on which meeting deferred cases landed.

@@ -29,7 +29,7 @@ WITH locked AS (
 UPDATE outbox o
 SET attempts = o.attempts + 1, arq_job_id = keyed.arq_job_id, enqueued_at = now()
 FROM keyed
-WHERE o.id = keyed.id
+WHERE o.id = keyed.id AND o.id = ANY (:ids::bigint[])  -- the rows by their key, not a scan of the table
 RETURNING o.id, o.job, o.subject_id, o.arq_job_id, o.request_id;
 
 -- name: list_pending_outbox_jobs
