@@ -38,6 +38,27 @@ async def _submit_and_assign(
     return await _case(api, team, case["id"])
 
 
+async def _noted_backlog(api: Factory, pool: asyncpg.Pool, cases: int, *, analyse: bool = False) -> Team:
+    """`cases` breast cases waiting (no board covers the site), written straight into the database
+    as after the workers were down, then one batch's pass over them; with `analyse`, PostgreSQL's
+    statistics are taken before that pass, while no case has a note."""
+    team = await api.team()
+    await api.board(team.coordinator, disease_sites=["thoracic"])
+    first = await api.case(team.presenter, disease_site="breast")
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO patient_case (patient_id, presenter_id, disease_site, diagnosis, summary, question)"
+            " SELECT patient_id, presenter_id, disease_site, diagnosis, summary, question"
+            " FROM patient_case, generate_series(2, $2) WHERE id = $1",
+            first["id"],
+            cases,
+        )
+        if analyse:
+            await conn.execute("ANALYZE patient_case")
+    await _assign(pool, first["id"])
+    return team
+
+
 async def test_case_goes_to_the_earliest_fitting_meeting(api: Factory, pool: asyncpg.Pool) -> None:
     team = await api.team()
     board = await api.board(team.coordinator)
@@ -61,18 +82,7 @@ async def test_a_backlog_of_submissions_is_assessed_in_one_pass(api: Factory, po
     looked at: the next batch's pass notes every one of them within its job's time. (Each statement
     that changes cases checks their lifecycle; that check once compared the old and new rows pair by
     pair, and 20,000 cases took minutes: the pass timed out, and so did every retry.)"""
-    team = await api.team()
-    await api.board(team.coordinator, disease_sites=["thoracic"])
-    first = await api.case(team.presenter, disease_site="breast")
-    async with pool.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO patient_case (patient_id, presenter_id, disease_site, diagnosis, summary, question)"
-            " SELECT patient_id, presenter_id, disease_site, diagnosis, summary, question"
-            " FROM patient_case, generate_series(2, $2) WHERE id = $1",
-            first["id"],
-            BACKLOG,
-        )
-    await _assign(pool, first["id"])
+    await _noted_backlog(api, pool, BACKLOG)
     notes = await pool.fetch(
         "SELECT assignment_note, count(*) FROM patient_case WHERE status = 'submitted' GROUP BY 1"
     )
@@ -83,19 +93,7 @@ async def test_a_batch_is_locked_without_reading_the_waiting_list(api: Factory, 
     """A batch's pass reads its own cases and those no pass has looked at, not every waiting case,
     even on statistics taken before a backlog's pass noted every case (they then say that hardly any
     case has a note, and PostgreSQL read the whole table for the unassessed ones)."""
-    team = await api.team()
-    await api.board(team.coordinator, disease_sites=["thoracic"])
-    first = await api.case(team.presenter, disease_site="breast")
-    async with pool.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO patient_case (patient_id, presenter_id, disease_site, diagnosis, summary, question)"
-            " SELECT patient_id, presenter_id, disease_site, diagnosis, summary, question"
-            " FROM patient_case, generate_series(2, $2) WHERE id = $1",
-            first["id"],
-            WAITING,
-        )
-        await conn.execute("ANALYZE patient_case")  # every one of them unassessed
-    await _assign(pool, first["id"])  # now every one has a note
+    team = await _noted_backlog(api, pool, WAITING, analyse=True)
     batch = [(await api.case(team.presenter, disease_site="breast"))["id"] for _ in range(3)]
     lock = queries.meetings.lock_cases_to_assign
     arguments = queries.driver_adapter.maybe_order_params(lock.__name__, {"ids": batch, "sites": ["breast"]})
