@@ -22,6 +22,7 @@ async def test_changing_ones_password_ends_the_other_sessions(server: str, api: 
         account = await here.get("/account")
         assert account.status_code == 200
         assert "(this one)" in account.text and account.text.count("Browser session") == 2
+        assert account.text.count("<td>127.0.0.1</td>") == 2  # where each browser signed in from
         assert "API token" in account.text  # the factory's token
         mismatch = await here.post("/account/password", change_form(PASSWORD, NEW_PASSWORD, "something else"))
         assert mismatch.status_code == 400

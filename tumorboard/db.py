@@ -70,8 +70,9 @@ _array_types: list[Any] = []
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
-    # Addresses (the audit trail's, a token's) as text both ways: asyncpg's own codec parses each one
-    # with Python's ipaddress (3 % of a case read's web CPU in a profile); PostgreSQL checks it anyway.
+    # Addresses (the audit trail's, a token's) as text both ways, as the API shows them: asyncpg's own
+    # codec parses each one with Python's ipaddress (3 % of a case read's web CPU in a profile);
+    # PostgreSQL checks it anyway.
     await conn.set_type_codec("inet", encoder=str, decoder=str, format="text", schema="pg_catalog")
     if not _array_types:
         types, _ = await conn._introspect_types(ARRAY_TYPE_OIDS, CONNECT_TIMEOUT_SECONDS)

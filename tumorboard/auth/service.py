@@ -299,11 +299,4 @@ async def end_sessions(conn: asyncpg.Connection, actor: User, user_id: UUID) -> 
 async def list_sessions(conn: asyncpg.Connection, user_id: UUID) -> list[AccessTokenInfo]:
     """A user's active tokens and sessions, newest first."""
     rows = await fetch_all(queries.auth.list_user_tokens(conn, user_id=user_id))
-    return [
-        msgspec.convert({**dict(row), "source_address": _host(row["source_address"])}, AccessTokenInfo)
-        for row in rows
-    ]
-
-
-def _host(address: object) -> str | None:
-    return None if address is None else str(address)
+    return [msgspec.convert(dict(row), AccessTokenInfo) for row in rows]
