@@ -30,7 +30,9 @@ class Settings:
     session_max_hours: int = 12
     secure_cookies: bool = False
     db_pool_min: int = 2
-    db_pool_max: int = 10
+    # Connections per process. PostgreSQL does the most with about twice its cores busy at once;
+    # more backends only wait on each other (docs/benchmarks.md, "The pool's size").
+    db_pool_max: int = 4
     log_level: str = "INFO"
     password: str | None = None
     trust_proxy_headers: bool = False
@@ -79,7 +81,7 @@ class Settings:
             session_max_hours=int(env.get("TUMORBOARD_SESSION_MAX_HOURS", "12")),
             secure_cookies=(env.get("TUMORBOARD_SECURE_COOKIES") or secure_default) == "1",
             db_pool_min=int(env.get("TUMORBOARD_DB_POOL_MIN", "2")),
-            db_pool_max=int(env.get("TUMORBOARD_DB_POOL_MAX", "10")),
+            db_pool_max=int(env.get("TUMORBOARD_DB_POOL_MAX", "4")),
             log_level=env.get("TUMORBOARD_LOG_LEVEL", "INFO"),
             password=env.get("TUMORBOARD_PASSWORD") or None,
             trust_proxy_headers=env.get("TUMORBOARD_TRUST_PROXY_HEADERS", "0") == "1",
