@@ -154,7 +154,7 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator
         except DomainError as refused:
             if transaction is not None:
                 await transaction.rollback()
-            await record_refusal(conn, getattr(request.state, "user_id", None), refused)
+            await record_refusal(conn, audit.current_request().user_id, refused)
             raise
         except BaseException as error:
             if transaction is not None and reusable_after(error):
@@ -184,8 +184,10 @@ async def record_refusal(conn: asyncpg.Connection, actor_id: UUID | None, refuse
 
 
 def presented_token(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
-    """The (kind, secret) the request authenticates with: a bearer token, else the session cookie."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    """The (kind, secret) the request authenticates with: a bearer token, else the session cookie.
+    The header is looked up in the scope: `request.headers` builds a mapping of them all."""
+    authorization = next((value for name, value in request.scope["headers"] if name == b"authorization"), b"")
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return API, token.strip()
     if cookie := session_from(request):
@@ -241,9 +243,8 @@ def _presented(request: Request[Any, Any, Any]) -> tuple[str, str]:
 
 
 def admit(request: Request[Any, Any, Any], credential: Credential) -> None:
-    """What a request does with its live credential: the audit trail and the request name its user
-    and credential; 403 while the user must change their password (unless changing it or signing out)."""
-    request.state.user_id = credential.user.id
+    """What a request does with its live credential: the audit trail names its user and credential;
+    403 while the user must change their password (unless changing it or signing out)."""
     if credential.kind == SESSION:  # pages clear themselves when it ends (static/session-end.js)
         request.state.session_ends_at = credential.ends_at
     context = audit.current_request()

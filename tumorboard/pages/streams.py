@@ -52,7 +52,6 @@ async def provide_live_user(request: Request[Any, Any, Any], conn: asyncpg.Conne
     if not cookie:
         raise NotAuthenticated("Sign in first")
     credential = await resolve_token(conn, cookie, SESSION)
-    request.state.user_id = credential.user.id
     context = audit.current_request()
     context.user_id, context.credential_id = credential.user.id, credential.id
     return credential.user
