@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -54,6 +55,20 @@ async def test_metrics_are_open_and_label_routes_by_pattern(
     assert samples(text, "tumorboard_outbox_oldest_pending_age_seconds")[""] >= 0
     assert "# TYPE tumorboard_outbox_dead_jobs gauge" in text
     assert "# TYPE tumorboard_live_streams gauge" in text
+
+
+async def test_requests_that_wait_for_a_database_connection_are_counted(server: str, api: Factory) -> None:
+    team = await api.team()
+    case = await api.case(team.presenter)
+    async with httpx.AsyncClient(base_url=server, timeout=30, limits=httpx.Limits(max_connections=40)) as web:
+        before = samples((await web.get("/metrics")).text, "tumorboard_db_pool_waits_total").get("", 0.0)
+        # Forty reads at once against a process that lends four connections (the default).
+        answers = await asyncio.gather(
+            *(web.get(f"/api/v1/cases/{case['id']}", headers=team.presenter.headers) for _ in range(40))
+        )
+        after = samples((await web.get("/metrics")).text, "tumorboard_db_pool_waits_total")[""]
+    assert [answer.status_code for answer in answers] == [200] * 40
+    assert after > before
 
 
 async def test_each_response_carries_a_request_id(server: str) -> None:

@@ -130,6 +130,10 @@ class WebPool:
             self._idle.append((await connect(self.database_url), time.monotonic()))
         return self
 
+    def all_lent(self) -> bool:
+        """Whether a connection asked for now would have to wait for one to come back."""
+        return self._permits.locked()
+
     def acquire(self, timeout: float | None = None) -> PoolLease:
         """A connection: `await pool.acquire()` (give it back with `release`), or `async with
         pool.acquire() as conn`. Waits at most `timeout` seconds while every connection is lent."""

@@ -71,6 +71,10 @@ REQUEST_SECONDS = Histogram(
 LIVE_STREAMS = Gauge(
     "tumorboard_live_streams", "Live (server-sent event) streams open now", multiprocess_mode="livesum"
 )
+DB_POOL_WAITS = Counter(
+    "tumorboard_db_pool_waits",
+    "Web requests that found every PostgreSQL connection of their process lent and waited for one",
+)
 JOB_RUNS = Counter("tumorboard_job_runs", "Job runs finished, failed or not, by job", ["job"])
 JOB_FAILURES = Counter(
     "tumorboard_job_failures", "Job runs that failed, by job and error class", ["job", "error"]
