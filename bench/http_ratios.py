@@ -480,10 +480,21 @@ def _summary(endpoints: list[Endpoint], rounds: list[dict[str, Any]]) -> dict[st
         "median_requests_per_second": {key: round(value, 1) for key, value in medians.items()},
         "median_cpu_us_per_request": cpu,
         "ratios": {key: round(value, 4) for key, value in ratios.items()},
+        "cpu_ceilings": {key: _cpu_ceiling(cpu["bare"], cpu[key]) for key in TARGETS},
         "ratios_per_round": per_round,
         "targets": TARGETS,
         "meets_targets": {key: ratios[key] >= TARGETS[key] for key in TARGETS},
     }
+
+
+def _cpu_ceiling(bare: dict[str, float | None], measured: dict[str, float | None]) -> float | None:
+    """The ratio a request could reach from its CPU alone, with no waiting: the bare request keeps its
+    web process's core busy, and a request is served no faster than its own web process can (one
+    core) nor than the machine's cores can do all its work (web, worker, PostgreSQL, Redis, client)."""
+    if not bare["web"] or not measured["web"]:
+        return None
+    total = sum(v for part, v in measured.items() if part != "elsewhere" and v is not None)
+    return round(bare["web"] / max(measured["web"], total / (os.cpu_count() or 1)), 4)
 
 
 def _print_table(endpoints: list[Endpoint], rounds: list[dict[str, Any]], summary: dict[str, Any]) -> None:
@@ -506,6 +517,10 @@ def _print_table(endpoints: list[Endpoint], rounds: list[dict[str, Any]], summar
             f"{endpoint.label:24}"
             + "".join(f"{'-' if (v := parts.get(p)) is None else f'{v:.0f}':>10}" for p in CpuMeter.PARTS)
         )
+    ceilings = ", ".join(
+        f"{key} {'-' if value is None else f'{value:.3f}'}" for key, value in summary["cpu_ceilings"].items()
+    )
+    print(f"\nratio the CPU alone allows (no waiting): {ceilings}")
 
 
 def _start_app(
