@@ -31,7 +31,7 @@ class Settings:
     secure_cookies: bool = False
     db_pool_min: int = 2
     # Connections per process. PostgreSQL does the most with about twice its cores busy at once;
-    # more backends only wait on each other (docs/benchmarks.md, "The pool's size").
+    # more backends only wait on each other (docs/operations.md, "Database connections").
     db_pool_max: int = 4
     log_level: str = "INFO"
     password: str | None = None
