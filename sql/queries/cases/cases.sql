@@ -131,9 +131,10 @@ FOR UPDATE;
 -- left out when `mine`). Planned for each call's values (plan_case_list), the paths
 -- and filters that do not apply fold away, so a page costs what it shows, not what the table holds.
 -- (The viewer is a plain equality, and the path a separate condition, so that the planner can merge
--- the paths in order; see docs/benchmarks.md.) A search is matched on each path's own rows: the
--- words of the case on the presenter path, so that a presenter's search combines their cases and the
--- word index before reading a row, and the cases matching the words on the participant path.
+-- the paths in order; see docs/benchmarks.md.) A search is matched on each path's own rows: inside
+-- the presenter path, as a condition of its own, so that a presenter's search combines their cases
+-- and the word index (a BitmapAnd) before reading a row, however many cases they presented; and on
+-- the participant path, the cases matching the words.
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
@@ -141,10 +142,11 @@ SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.diseas
        p.mrn, p.given_name, p.family_name, p.birth_date, p.sex,
        CASE WHEN :sees_all THEN p.recorded_patient_id IS NOT NULL END AS patient_mismatch
 FROM (
-    SELECT 'presenter', presenter_id, id, created_at, search_vector FROM patient_case
+    SELECT 'presenter', presenter_id, id, created_at FROM patient_case
+    WHERE :words::text IS NULL OR search_vector @@ case_search_query(:words)
     UNION ALL
-    SELECT 'participant', user_id, case_id, case_created_at, NULL FROM case_participant
-) AS visible (path, viewer_id, id, created_at, search_vector)
+    SELECT 'participant', user_id, case_id, case_created_at FROM case_participant
+) AS visible (path, viewer_id, id, created_at)
 JOIN patient_case c ON c.id = visible.id
 JOIN patient p ON p.id = c.patient_id
 WHERE (visible.path = 'presenter' OR NOT :mine)
@@ -155,12 +157,8 @@ WHERE (visible.path = 'presenter' OR NOT :mine)
   AND (:board_id::uuid IS NULL OR c.meeting_id IN (SELECT id FROM meeting WHERE board_id = :board_id))
   AND (:submitted_from::timestamptz IS NULL OR c.created_at >= :submitted_from)
   AND (:submitted_before::timestamptz IS NULL OR c.created_at < :submitted_before)
-  AND (:words::text IS NULL
-       OR CASE visible.path
-              WHEN 'participant'
-                  THEN visible.id IN (SELECT id FROM patient_case WHERE search_vector @@ case_search_query(:words))
-              ELSE visible.search_vector @@ case_search_query(:words)
-          END)
+  AND (:words::text IS NULL OR visible.path = 'presenter'
+       OR visible.id IN (SELECT id FROM patient_case WHERE search_vector @@ case_search_query(:words)))
   AND (:before_created_at::timestamptz IS NULL
        OR (visible.created_at, visible.id) < (:before_created_at, :before_id::uuid))
 ORDER BY visible.created_at DESC, visible.id DESC
