@@ -132,9 +132,10 @@ FOR UPDATE;
 -- and filters that do not apply fold away, so a page costs what it shows, not what the table holds.
 -- (The viewer is a plain equality, and the path a separate condition, so that the planner can merge
 -- the paths in order; see docs/benchmarks.md.) A search is matched on each path's own rows: inside
--- the presenter path, as a condition of its own, so that a presenter's search combines their cases
--- and the word index (a BitmapAnd) before reading a row, however many cases they presented; and on
--- the participant path, the cases matching the words.
+-- the presenter path, planned with that path alone, so that a presenter's search combines their
+-- cases and the word index (a BitmapAnd) before reading a row, however many cases they presented
+-- (the outer condition lets that path's rows through); on the participant path, against the cases
+-- matching the words.
 SELECT c.id, c.status, c.meeting_id, c.assignment_note, c.presenter_id, c.disease_site, c.diagnosis,
        c.histology, c.stage, c.ecog, c.biomarkers, c.summary, c.question, c.urgency, c.discuss_by,
        c.absent_disciplines, c.discussion_closed_at, c.created_at, c.updated_at,
