@@ -47,6 +47,27 @@ async def test_with_every_connection_lent_a_caller_waits_until_its_timeout(web_p
         await web_pool.release(conn)
 
 
+async def test_each_caller_that_waits_for_a_connection_is_reported(service_urls: tuple[str, str]) -> None:
+    waits: list[None] = []
+    pool = await WebPool(service_urls[0], min_size=1, max_size=2, on_wait=lambda: waits.append(None)).open()
+    try:
+        lent = [await pool.acquire(), await pool.acquire()]
+        assert waits == []  # a free connection is lent without waiting
+        waiting = [asyncio.ensure_future(pool.acquire(timeout=5)) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert len(waits) == 3
+        for conn in lent:
+            await pool.release(conn)
+        first = await asyncio.wait_for(waiting[0], 5)
+        second = await asyncio.wait_for(waiting[1], 5)
+        await pool.release(first)
+        await pool.release(await asyncio.wait_for(waiting[2], 5))
+        await pool.release(second)
+        assert len(waits) == 3
+    finally:
+        await pool.close()
+
+
 async def test_an_unfinished_transaction_is_rolled_back_when_the_connection_returns(
     web_pool: WebPool,
 ) -> None:

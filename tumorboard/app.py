@@ -72,7 +72,10 @@ def create_app(settings: Settings) -> Litestar:
         app.state.settings = settings
         app.state.oidc = Provider(oidc_config) if oidc_config else None
         app.state.pool = await WebPool(
-            settings.database_url or "", min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            settings.database_url or "",
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            on_wait=metrics.DB_POOL_WAITS.inc,  # the sign that the pool is too small (docs/operations.md)
         ).open()
         app.state.redis = Redis.from_url(settings.redis_url or "", socket_timeout=2)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import Any, TypeAlias, cast
 
@@ -117,9 +117,12 @@ class WebPool:
 
     IDLE_SECONDS = 300.0
 
-    def __init__(self, database_url: str, *, min_size: int, max_size: int) -> None:
+    def __init__(
+        self, database_url: str, *, min_size: int, max_size: int, on_wait: Callable[[], None] | None = None
+    ) -> None:
         self.database_url = database_url
         self.min_size = min_size
+        self.on_wait = on_wait  # called each time a caller finds every connection lent (a metric)
         self._permits = asyncio.Semaphore(max_size)
         self._idle: list[tuple[asyncpg.Connection, float]] = []  # with when each came back
         self._closed = False
@@ -130,10 +133,6 @@ class WebPool:
             self._idle.append((await connect(self.database_url), time.monotonic()))
         return self
 
-    def all_lent(self) -> bool:
-        """Whether a connection asked for now would have to wait for one to come back."""
-        return self._permits.locked()
-
     def acquire(self, timeout: float | None = None) -> PoolLease:
         """A connection: `await pool.acquire()` (give it back with `release`), or `async with
         pool.acquire() as conn`. Waits at most `timeout` seconds while every connection is lent."""
@@ -143,6 +142,8 @@ class WebPool:
         if self._closed:
             raise asyncpg.InterfaceError("the pool is closed")
         if self._permits.locked():
+            if self.on_wait is not None:
+                self.on_wait()
             async with asyncio.timeout(wait_seconds):
                 await self._permits.acquire()
         else:

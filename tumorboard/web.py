@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from tumorboard import audit, metrics
+from tumorboard import audit
 from tumorboard.auth import throttle
 from tumorboard.auth.caller import Caller
 from tumorboard.auth.schemas import Credential, User
@@ -139,8 +139,6 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator
     per provider and request.
     """
     pool: WebPool = request.app.state.pool
-    if pool.all_lent():  # counted: the sign that TUMORBOARD_DB_POOL_MAX is too small (docs/operations.md)
-        metrics.DB_POOL_WAITS.inc()
     try:
         conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
     except DATABASE_DOWN:
